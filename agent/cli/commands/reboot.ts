@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** `cpe-agent reboot` — not wired yet. */
+export function registerReboot(_program: Command): void {}

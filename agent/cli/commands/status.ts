@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** `cpe-agent status` — not wired yet. */
+export function registerStatus(_program: Command): void {}
