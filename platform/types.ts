@@ -1,0 +1,71 @@
+/**
+ * Board interfaces. The agent depends on these only; the config picks a backend, one file
+ * per backend (platform/sim/*, later block device, MTD, U-Boot env).
+ */
+export type SlotName = 'A' | 'B';
+
+export function otherSlot(s: SlotName): SlotName {
+  return s === 'A' ? 'B' : 'A';
+}
+
+export interface SlotWriter {
+  /** Sequential write; awaiting it is the backpressure. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flush and fsync; after this the slot holds exactly the bytes written. */
+  commit(): Promise<{ bytes: number }>;
+  /** Discard: the slot is marked empty/invalid; never touches the other slot. */
+  abort(): Promise<void>;
+}
+
+export interface Slots {
+  /** Capacity of one slot in bytes. */
+  capacity(slot: SlotName): Promise<number>;
+  /** Opens the slot for writing from offset 0. Must never be called on the running slot. */
+  openWriter(slot: SlotName): Promise<SlotWriter>;
+  /** Streams the first `length` bytes of the slot (read-back verification). */
+  read(slot: SlotName, length: number): AsyncIterable<Uint8Array>;
+}
+
+export interface BootState {
+  /** slot the bootloader will boot next */
+  next: SlotName;
+  /** slot that booted (the running image) */
+  current: SlotName;
+  /** true while `next` is on trial: a failed boot falls back to the other slot */
+  trial: boolean;
+}
+
+export interface BootEnv {
+  read(): Promise<BootState>;
+  /** Boot `slot` next time, on trial. */
+  setNext(slot: SlotName): Promise<void>;
+  /** The running slot is good: make it permanent (ends the trial). */
+  markGood(): Promise<void>;
+}
+
+export interface Rebooter {
+  /** Reboots the device. The sim backend ends the process. */
+  reboot(reason: string): Promise<void>;
+}
+
+export interface LeaseConfig {
+  iface: string;
+  address: string;
+  prefixLength: number;
+  routers: string[];
+  dns: string[];
+  /** informational, for backends that write resolv.conf etc. */
+  domain?: string;
+}
+
+export interface NetConfigurator {
+  /** Host route 255.255.255.255/32 dev IF so broadcasts leave an unconfigured interface. */
+  addBroadcastRoute(iface: string): Promise<void>;
+  removeBroadcastRoute(iface: string): Promise<void>;
+  /** Apply (or re-apply) a lease: address/prefix, default route, DNS. Idempotent. */
+  applyLease(lease: LeaseConfig, previous?: LeaseConfig): Promise<void>;
+  /** Remove what applyLease set. */
+  removeLease(lease: LeaseConfig): Promise<void>;
+  /** ARP probe (RFC 5227): true when another host answers for `address`. */
+  addressInUse(iface: string, address: string): Promise<boolean>;
+}
