@@ -44,3 +44,8 @@ export function describeLab(name: string, tools: string[], fn: () => void): void
 
 /** Path of the built agent; lab tests run the real executable. */
 export const AGENT = new URL('../../dist/cpe-agent', import.meta.url).pathname;
+
+/** The third-party captures in ../shared/captures (CI clones main with shared/ beside it). */
+export function capturePath(name: string): string {
+  return new URL(`../../../shared/captures/${name}`, import.meta.url).pathname;
+}
