@@ -3,9 +3,11 @@
  * Pure: bytes <-> DhcpMessage. Decoding throws only AgentError with code `DHCP_*` and
  * `details.offset` naming where the input went wrong.
  *
- * OWNER: codec helper. Signatures are the contract other modules code against.
+ * Decoding copies the input once; every option's data is a view into that private copy,
+ * so callers may reuse their receive buffer. No per-byte allocation, no regexes.
  */
-import type { DhcpMessage } from './message.ts';
+import type { DhcpMessage, DhcpOption } from './message.ts';
+import { MAGIC_COOKIE, Opt } from './message.ts';
 import { AgentError } from '../errors.ts';
 
 export interface EncodeOptions {
@@ -15,10 +17,328 @@ export interface EncodeOptions {
   maxSize?: number;
 }
 
-export function decodeMessage(_bytes: Uint8Array): DhcpMessage {
-  throw new AgentError('NOT_IMPLEMENTED', 'decodeMessage');
+/** Fixed BOOTP header (RFC 2131 §2): 236 bytes, then the 4-byte magic cookie. */
+export const HEADER_SIZE = 236;
+export const OPTIONS_OFFSET = 240;
+const SNAME_OFFSET = 44;
+const SNAME_SIZE = 64;
+const FILE_OFFSET = 108;
+const FILE_SIZE = 128;
+const CHADDR_OFFSET = 28;
+
+function ipAt(b: Uint8Array, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-export function encodeMessage(_msg: DhcpMessage, _opts: EncodeOptions = {}): Uint8Array {
-  throw new AgentError('NOT_IMPLEMENTED', 'encodeMessage');
+// Per-code bookkeeping for RFC 3396 concatenation without allocating per message:
+// `stamp[code] === gen` means the code was already seen in this decode at `slot[code]`.
+const stamp = new Uint32Array(256);
+const slot = new Int32Array(256);
+let gen = 0;
+
+interface Collected {
+  codes: number[];
+  parts: Uint8Array[][];
+  overload: number;
+  overloadOffset: number;
+}
+
+/**
+ * Walks one option area [start, end). Returns normally only when an END option was found;
+ * `area` names the field for errors.
+ */
+function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | 'file' | 'sname', acc: Collected, g: number): void {
+  let i = start;
+  while (i < end) {
+    const code = b[i] as number;
+    if (code === Opt.PAD) {
+      i++;
+      continue;
+    }
+    if (code === Opt.END) return;
+    if (i + 1 >= end) {
+      throw new AgentError('DHCP_OPTION_TRUNCATED', `option ${code} in ${area} has no length byte`, { offset: i, code, area });
+    }
+    const len = b[i + 1] as number;
+    const dataStart = i + 2;
+    if (dataStart + len > end) {
+      throw new AgentError('DHCP_OPTION_OVERFLOW', `option ${code} in ${area} claims ${len} bytes but only ${end - dataStart} remain`, {
+        offset: i,
+        code,
+        length: len,
+        area,
+      });
+    }
+    const data = b.subarray(dataStart, dataStart + len);
+    if (code === Opt.OVERLOAD) {
+      if (area !== 'options') {
+        throw new AgentError('DHCP_BAD_OVERLOAD', `option 52 (overload) may only appear in the options field, found in ${area}`, { offset: i, area });
+      }
+      if (len !== 1 || (data[0] as number) < 1 || (data[0] as number) > 3) {
+        throw new AgentError('DHCP_BAD_OVERLOAD', `option 52 (overload) must be one byte 1..3`, { offset: i, length: len });
+      }
+      acc.overload = data[0] as number;
+      acc.overloadOffset = i;
+    } else if (stamp[code] === g) {
+      (acc.parts[slot[code] as number] as Uint8Array[]).push(data);
+    } else {
+      stamp[code] = g;
+      slot[code] = acc.codes.length;
+      acc.codes.push(code);
+      acc.parts.push([data]);
+    }
+    i = dataStart + len;
+  }
+  if (area === 'options') {
+    throw new AgentError('DHCP_NO_END', `options field has no end option (255)`, { offset: end, area });
+  }
+  throw new AgentError('DHCP_OVERLOAD_ABSENT', `option 52 says ${area} carries options, but ${area} has no end option (255)`, {
+    offset: area === 'file' ? FILE_OFFSET : SNAME_OFFSET,
+    area,
+  });
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Decodes one DHCP message (the UDP payload). */
+export function decodeMessage(bytes: Uint8Array): DhcpMessage {
+  if (bytes.length < HEADER_SIZE) {
+    throw new AgentError('DHCP_TRUNCATED_HEADER', `message of ${bytes.length} bytes is shorter than the ${HEADER_SIZE}-byte BOOTP header`, {
+      offset: bytes.length,
+      length: bytes.length,
+    });
+  }
+  if (bytes.length < OPTIONS_OFFSET) {
+    throw new AgentError('DHCP_TRUNCATED_HEADER', `message of ${bytes.length} bytes ends before the magic cookie`, {
+      offset: bytes.length,
+      length: bytes.length,
+    });
+  }
+  const b = bytes.slice();
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const cookie = dv.getUint32(HEADER_SIZE);
+  if (cookie !== MAGIC_COOKIE) {
+    throw new AgentError('DHCP_BAD_COOKIE', `magic cookie is 0x${cookie.toString(16).padStart(8, '0')}, expected 0x63825363`, {
+      offset: HEADER_SIZE,
+    });
+  }
+  gen = (gen + 1) >>> 0;
+  if (gen === 0) {
+    stamp.fill(0);
+    gen = 1;
+  }
+  const g = gen;
+  const acc: Collected = { codes: [], parts: [], overload: 0, overloadOffset: -1 };
+  walkArea(b, OPTIONS_OFFSET, b.length, 'options', acc, g);
+  // RFC 2131 §4.1: with overload, read the file field first, then sname.
+  if (acc.overload & 1) walkArea(b, FILE_OFFSET, FILE_OFFSET + FILE_SIZE, 'file', acc, g);
+  if (acc.overload & 2) walkArea(b, SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE, 'sname', acc, g);
+
+  const options: DhcpOption[] = new Array<DhcpOption>(acc.codes.length);
+  for (let k = 0; k < acc.codes.length; k++) {
+    options[k] = { code: acc.codes[k] as number, data: concat(acc.parts[k] as Uint8Array[]) };
+  }
+  return {
+    op: b[0] as number,
+    htype: b[1] as number,
+    hlen: b[2] as number,
+    hops: b[3] as number,
+    xid: dv.getUint32(4),
+    secs: dv.getUint16(8),
+    flags: dv.getUint16(10),
+    ciaddr: ipAt(b, 12),
+    yiaddr: ipAt(b, 16),
+    siaddr: ipAt(b, 20),
+    giaddr: ipAt(b, 24),
+    chaddr: b.subarray(CHADDR_OFFSET, CHADDR_OFFSET + 16),
+    sname: acc.overload & 2 ? new Uint8Array(SNAME_SIZE) : b.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE),
+    file: acc.overload & 1 ? new Uint8Array(FILE_SIZE) : b.subarray(FILE_OFFSET, FILE_OFFSET + FILE_SIZE),
+    options,
+  };
+}
+
+// ---------------------------------------------------------------- encoding
+
+function encodeError(message: string, details: Record<string, string | number> = {}): AgentError {
+  return new AgentError('DHCP_ENCODE_INVALID', message, details);
+}
+
+function checkInt(v: number, max: number, field: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw encodeError(`${field} must be an integer 0..${max}, got ${v}`, { field });
+  return v;
+}
+
+/** Writes a dotted quad at `o` without regexes; throws DHCP_ENCODE_INVALID naming `field`. */
+function writeIp(out: Uint8Array, o: number, text: string, field: string): void {
+  let part = 0;
+  let digits = 0;
+  let k = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || k > 3) throw encodeError(`${field} is not an IPv4 address: ${JSON.stringify(text)}`, { field });
+      out[o + k] = part;
+      k++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) throw encodeError(`${field} is not an IPv4 address: ${JSON.stringify(text)}`, { field });
+    } else {
+      throw encodeError(`${field} is not an IPv4 address: ${JSON.stringify(text)}`, { field });
+    }
+  }
+  if (k !== 4) throw encodeError(`${field} is not an IPv4 address: ${JSON.stringify(text)}`, { field });
+}
+
+/** One wire instance of an option: `code`, then `data[start, end)`. */
+interface Instance {
+  code: number;
+  data: Uint8Array;
+  start: number;
+  end: number;
+  /** part of an option longer than 255 bytes: may be split further across areas */
+  long: boolean;
+}
+
+function instancesOf(options: readonly DhcpOption[]): Instance[] {
+  const out: Instance[] = [];
+  for (const o of options) {
+    const code = o.code;
+    if (!Number.isInteger(code) || code < 1 || code > 254) throw encodeError(`option code must be 1..254, got ${code}`, { code });
+    if (code === Opt.OVERLOAD) throw encodeError('option 52 (overload) is managed by the encoder; leave it out of options', { code });
+    const d = o.data;
+    if (d.length <= 255) {
+      out.push({ code, data: d, start: 0, end: d.length, long: false });
+      continue;
+    }
+    // RFC 3396: split into consecutive instances of at most 255 bytes each.
+    for (let s = 0; s < d.length; s += 255) out.push({ code, data: d, start: s, end: Math.min(d.length, s + 255), long: true });
+  }
+  return out;
+}
+
+function instanceSize(x: Instance): number {
+  return 2 + x.end - x.start;
+}
+
+function writeInstance(out: Uint8Array, o: number, x: Instance): number {
+  out[o] = x.code;
+  out[o + 1] = x.end - x.start;
+  out.set(x.data.subarray(x.start, x.end), o + 2);
+  return o + 2 + x.end - x.start;
+}
+
+function writeField(out: Uint8Array, offset: number, size: number, src: Uint8Array, field: string): void {
+  if (src.length > size) throw encodeError(`${field} is ${src.length} bytes, at most ${size}`, { field, length: src.length });
+  out.set(src, offset);
+}
+
+/**
+ * Encodes a message. Options go in `msg.options` order; data longer than 255 bytes is split
+ * into consecutive instances (RFC 3396). When `maxSize` is given and the options field would
+ * make the packet larger, option 52 is added and the remaining options spill into `file`,
+ * then `sname` (RFC 2131 §4.1); options up to 255 bytes are moved whole, long options may be
+ * split at the area boundary. Throws DHCP_TOO_LARGE when even that does not fit.
+ */
+export function encodeMessage(msg: DhcpMessage, opts: EncodeOptions = {}): Uint8Array {
+  const minSize = opts.minSize ?? 300;
+  const maxSize = opts.maxSize;
+  if (maxSize !== undefined && (!Number.isInteger(maxSize) || maxSize < OPTIONS_OFFSET + 1)) {
+    throw encodeError(`maxSize must be an integer >= ${OPTIONS_OFFSET + 1}, got ${maxSize}`, { maxSize });
+  }
+  const inst = instancesOf(msg.options);
+  let total = 0;
+  for (const x of inst) total += instanceSize(x);
+
+  const mainCap = maxSize === undefined ? Infinity : maxSize - OPTIONS_OFFSET - 1; // minus END
+  let overload = 0;
+  // Areas: [0] options field, [1] file, [2] sname; each holds a list of instances.
+  const areas: Instance[][] = [[], [], []];
+  if (total <= mainCap) {
+    areas[0] = inst;
+  } else {
+    const caps = [mainCap - 3, FILE_SIZE - 1, SNAME_SIZE - 1]; // minus option 52, minus END
+    // Keep the message type (53) first when it leads the list; option 52 follows it.
+    let a = 0;
+    let used = 0;
+    for (let k = 0; k < inst.length; k++) {
+      let x = inst[k] as Instance;
+      for (;;) {
+        if (a > 2) throw new AgentError('DHCP_TOO_LARGE', `options need ${total} bytes; they do not fit in ${maxSize} bytes even with file and sname overloaded`, { maxSize: maxSize ?? 0, size: total });
+        const room = (caps[a] as number) - used;
+        const need = instanceSize(x);
+        if (need <= room) {
+          (areas[a] as Instance[]).push(x);
+          used += need;
+          break;
+        }
+        if (x.long && room >= 3) {
+          const cut = x.start + room - 2;
+          (areas[a] as Instance[]).push({ ...x, end: cut });
+          x = { ...x, start: cut };
+        }
+        a++;
+        used = 0;
+      }
+    }
+    overload = ((areas[1] as Instance[]).length > 0 ? 1 : 0) | ((areas[2] as Instance[]).length > 0 ? 2 : 0);
+  }
+
+  let mainBytes = 1; // END
+  for (const x of areas[0] as Instance[]) mainBytes += instanceSize(x);
+  if (overload) mainBytes += 3;
+  const size = Math.max(OPTIONS_OFFSET + mainBytes, minSize);
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  out[0] = checkInt(msg.op, 255, 'op');
+  out[1] = checkInt(msg.htype, 255, 'htype');
+  out[2] = checkInt(msg.hlen, 255, 'hlen');
+  out[3] = checkInt(msg.hops, 255, 'hops');
+  dv.setUint32(4, checkInt(msg.xid, 0xffffffff, 'xid'));
+  dv.setUint16(8, checkInt(msg.secs, 0xffff, 'secs'));
+  dv.setUint16(10, checkInt(msg.flags, 0xffff, 'flags'));
+  writeIp(out, 12, msg.ciaddr, 'ciaddr');
+  writeIp(out, 16, msg.yiaddr, 'yiaddr');
+  writeIp(out, 20, msg.siaddr, 'siaddr');
+  writeIp(out, 24, msg.giaddr, 'giaddr');
+  writeField(out, CHADDR_OFFSET, 16, msg.chaddr, 'chaddr');
+  if (!(overload & 2)) writeField(out, SNAME_OFFSET, SNAME_SIZE, msg.sname, 'sname');
+  if (!(overload & 1)) writeField(out, FILE_OFFSET, FILE_SIZE, msg.file, 'file');
+  dv.setUint32(HEADER_SIZE, MAGIC_COOKIE);
+
+  let o = OPTIONS_OFFSET;
+  const main = areas[0] as Instance[];
+  let k = 0;
+  if (overload) {
+    if (main.length > 0 && (main[0] as Instance).code === Opt.MESSAGE_TYPE) o = writeInstance(out, o, main[k++] as Instance);
+    out[o++] = Opt.OVERLOAD;
+    out[o++] = 1;
+    out[o++] = overload;
+  }
+  for (; k < main.length; k++) o = writeInstance(out, o, main[k] as Instance);
+  out[o] = Opt.END;
+  if (overload & 1) {
+    let f = FILE_OFFSET;
+    for (const x of areas[1] as Instance[]) f = writeInstance(out, f, x);
+    out[f] = Opt.END;
+  }
+  if (overload & 2) {
+    let s = SNAME_OFFSET;
+    for (const x of areas[2] as Instance[]) s = writeInstance(out, s, x);
+    out[s] = Opt.END;
+  }
+  return out;
 }
