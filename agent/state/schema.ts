@@ -1,0 +1,115 @@
+/**
+ * The persistent state file (`<stateDir>/state.json`): what the agent must never lose
+ * across restarts and reboots. Validated with zod on load; anything that does not match is
+ * a corrupt file (kept aside, state rebuilt from the slots).
+ */
+import { z } from 'zod';
+
+const slot = z.enum(['A', 'B']);
+const md5 = z.string().regex(/^[0-9a-f]{32}$/);
+const ms = z.number().int().nonnegative();
+
+export const imageRecordSchema = z.object({
+  slot,
+  md5,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  size: z.number().int().nonnegative(),
+  version: z.string().nullable(),
+  file: z.string().nullable(),
+  source: z.enum(['factory', 'tftp', 'ftp', 'rebuilt']),
+  installedAt: ms,
+});
+
+export const stagedImageSchema = imageRecordSchema.extend({
+  urgent: z.boolean(),
+  rebootRequestedAt: ms.nullable(),
+});
+
+export const attemptStateSchema = z.object({
+  offerKey: z.string().nullable(),
+  failures: z.number().int().nonnegative(),
+  totalFailures: z.number().int().nonnegative(),
+  nextAttemptAt: ms.nullable(),
+  gaveUp: z.boolean(),
+  verifyFailed: z.boolean(),
+  lastFailureAt: ms.nullable(),
+  lastFailureCode: z.string().nullable(),
+});
+
+export const configRecordSchema = z.object({
+  file: z.string(),
+  md5,
+  size: z.number().int().nonnegative(),
+  path: z.string(),
+  fetchedAt: ms,
+});
+
+/** The offer as persisted: password already masked by the writer. */
+export const maskedOfferSchema = z.object({
+  protocol: z.enum(['tftp', 'ftp']).optional(),
+  server: z.string().optional(),
+  user: z.string().optional(),
+  password: z.literal('***').optional(),
+  softwareFile: z.string().optional(),
+  softwareMd5: z.string().optional(),
+  configFile: z.string().optional(),
+  configMd5: z.string().optional(),
+  flags: z.number().int().optional(),
+  urgent: z.boolean().optional(),
+  unknown: z.array(z.object({ code: z.number().int(), hex: z.string() })),
+});
+
+export const historyEventSchema = z.enum([
+  'factory-install',
+  'rebuilt',
+  'staged',
+  'reboot-requested',
+  'booted',
+  'healthy',
+  'fallback',
+  'download-failed',
+  'verify-failed',
+  'gave-up',
+  'config-fetched',
+]);
+
+export const historyEntrySchema = z.object({
+  at: ms,
+  event: historyEventSchema,
+  slot: slot.optional(),
+  version: z.string().nullable().optional(),
+  md5: md5.optional(),
+  detail: z.string().optional(),
+});
+
+export const agentErrorRecordSchema = z.object({ code: z.string(), message: z.string(), at: ms });
+
+export const decisionRecordSchema = z.object({ action: z.string(), code: z.string(), reason: z.string(), at: ms });
+
+export const platformRefSchema = z.object({ backend: z.literal('sim'), dir: z.string() });
+
+export const persistentStateSchema = z.object({
+  schema: z.literal(1),
+  running: imageRecordSchema.nullable(),
+  staged: stagedImageSchema.nullable(),
+  attempts: attemptStateSchema,
+  configAttempts: attemptStateSchema,
+  config: configRecordSchema.nullable(),
+  lastError: agentErrorRecordSchema.nullable(),
+  lastOffer: maskedOfferSchema.nullable(),
+  lastOfferAt: ms.nullable(),
+  lastDecision: decisionRecordSchema.nullable(),
+  history: z.array(historyEntrySchema),
+  bootCount: z.number().int().nonnegative(),
+  /** the platform the daemon last ran with (lets `reboot` work without a daemon) */
+  platform: platformRefSchema.nullable(),
+});
+
+export type PersistentState = z.infer<typeof persistentStateSchema>;
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export type HistoryEvent = z.infer<typeof historyEventSchema>;
+export type AgentErrorRecord = z.infer<typeof agentErrorRecordSchema>;
+export type PlatformRef = z.infer<typeof platformRefSchema>;
+
+/** Upper bound of the history kept in the file (oldest dropped first). */
+export const HISTORY_MAX = 200;
