@@ -1,0 +1,130 @@
+/**
+ * TFTP servers for the lab, each run inside a namespace of a `Netns`:
+ * - `startTftpd`: tftpd-hpa (`in.tftpd -L`, foreground), the server ISPs actually run.
+ * - `startNpmTftpServer`: the npm `tftp` package's server (scripts/lab/tftp-npm-server.ts),
+ *   a second peer that implements RFC 7440 windowsize, which tftpd-hpa 5.2 does not.
+ * Both resolve once the UDP port is bound and give a `stop()` that also kills the
+ * per-transfer processes tftpd-hpa forks (so "server killed mid-transfer" is real).
+ */
+import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { collectOutput, run, waitFor, type Netns } from './netns.ts';
+
+export interface TftpdOptions {
+  /** directory served (chrooted with -s); must be readable by `user` */
+  root: string;
+  /** local address inside the namespace (already configured) */
+  address: string;
+  port?: number;
+  /** -B: the largest block size the server grants */
+  blksizeMax?: number;
+  /** user the server drops to (default nobody, as tftpd-hpa) */
+  user?: string;
+  extraArgs?: string[];
+}
+
+export interface RunningTftpd {
+  stop(): Promise<void>;
+  /** stdout+stderr of the server so far (tftpd-hpa logs to syslog; little here) */
+  output(): string;
+  readonly port: number;
+}
+
+/** Is something listening on UDP `address:port` inside `ns`? */
+async function udpBound(netns: Netns, ns: string, address: string, port: number): Promise<boolean> {
+  const r = await netns.exec(ns, ['ss', '-ulnH'], { allowFail: true });
+  return r.stdout.split('\n').some((l) => l.includes(`${address}:${port} `));
+}
+
+/** PIDs in `ns` whose command name is `comm`. */
+async function pidsNamed(ns: string, comm: string): Promise<number[]> {
+  const out = await run(['ip', 'netns', 'pids', ns], { allowFail: true });
+  const pids: number[] = [];
+  for (const p of out.stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm) pids.push(Number(p));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+export async function startTftpd(netns: Netns, ns: string, opts: TftpdOptions): Promise<RunningTftpd> {
+  const port = opts.port ?? 69;
+  const argv = ['in.tftpd', '-L', '-s', opts.root, '-a', `${opts.address}:${port}`, '-u', opts.user ?? 'nobody', '-v', '-v'];
+  if (opts.blksizeMax !== undefined) argv.push('-B', String(opts.blksizeMax));
+  argv.push(...(opts.extraArgs ?? []));
+  const child = netns.spawn(ns, argv);
+  const out = collectOutput(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  await waitFor(async () => {
+    if (exited) throw new Error(`in.tftpd exited at start: ${out.text().trim()}`);
+    return udpBound(netns, ns, opts.address, port);
+  }, `in.tftpd on ${opts.address}:${port} in ${ns}`);
+  let stopped = false;
+  return {
+    port,
+    output: () => out.text(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopChild(child);
+      // tftpd-hpa serves each transfer in a forked child: kill those too.
+      for (const pid of await pidsNamed(ns, 'in.tftpd')) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    },
+  };
+}
+
+export interface NpmTftpOptions {
+  root: string;
+  address: string;
+  port?: number;
+  /** the largest window the server grants (RFC 7440) */
+  windowsize?: number;
+  /** the largest block size the server grants */
+  blksizeMax?: number;
+}
+
+/** The npm `tftp` server (read-only) in `ns`, run by the shipped Node. */
+export async function startNpmTftpServer(netns: Netns, ns: string, opts: NpmTftpOptions): Promise<RunningTftpd> {
+  const port = opts.port ?? 69;
+  const script = fileURLToPath(new URL('./tftp-npm-server.ts', import.meta.url));
+  const child = netns.spawn(ns, [
+    process.execPath,
+    script,
+    opts.root,
+    opts.address,
+    String(port),
+    String(opts.windowsize ?? 4),
+    String(opts.blksizeMax ?? 65464),
+  ]);
+  const out = collectOutput(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  await waitFor(() => {
+    if (exited) throw new Error(`npm tftp server exited at start: ${out.text().trim()}`);
+    return out.text().includes('listening');
+  }, `npm tftp server on ${opts.address}:${port} in ${ns}`);
+  return {
+    port,
+    output: () => out.text(),
+    stop: () => stopChild(child),
+  };
+}
