@@ -1,0 +1,260 @@
+/**
+ * FTP download (basic-ftp): passive mode, binary, SIZE before the first byte, streaming
+ * into a ByteSink with backpressure, REST resume after a broken data or control connection
+ * (bounded attempts with backoff), connect and idle timeouts, typed errors.
+ *
+ * Error codes: FTP_AUTH (530), FTP_FILE_NOT_FOUND (550), FTP_UNREACHABLE (refused,
+ * unreachable or timed out while connecting, first attempt), FTP_TIMEOUT / FTP_CONNECTION_LOST
+ * (resume budget exhausted; TIMEOUT when the last failure was a timeout), FTP_ABORTED
+ * (signal), FTP_INVALID_REQUEST, FTP_ERROR (any other server refusal). Errors thrown by the
+ * sink or by onSize (SLOT_TOO_SMALL, SLOT_NO_SPACE …) pass through unchanged and are never
+ * retried. The password never reaches a log line or an error message.
+ */
+import { Writable } from 'node:stream';
+import { Client, FTPError } from 'basic-ftp';
+import { AgentError, isAgentError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { RateMeter } from './progress.ts';
+import type { ByteSink, Fetcher, TransferOptions, TransferRequest, TransferResult } from './types.ts';
+
+export interface FtpFetcherOptions {
+  log?: Logger;
+  /** TCP connect + greeting + login; default 10 s */
+  connectTimeoutMs?: number;
+  /** no byte / no reply for this long → the connection is considered broken; default 30 s */
+  idleTimeoutMs?: number;
+  /** reconnect + REST attempts after a broken connection; default 5 */
+  resumeAttempts?: number;
+  /** first backoff before a resume, doubled each time, capped at 10 s; default 1 s */
+  retryDelayMs?: number;
+  now?: () => number;
+}
+
+const CONTROL_CHARS = /[\r\n\0]/;
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+
+/** Failure of one attempt, classified. */
+interface Failure {
+  kind: 'auth' | 'not-found' | 'refused' | 'unreachable' | 'timeout' | 'transient';
+  message: string;
+  ftpCode?: number;
+  sysCode?: string;
+}
+
+/** Replaces every occurrence of the secret in `text` (defence in depth). */
+function scrub(text: string, secret: string | undefined): string {
+  return secret ? text.split(secret).join('***') : text;
+}
+
+function classify(e: unknown, phase: 'connect' | 'session', timedOut: boolean, secret: string | undefined): Failure {
+  const message = scrub(e instanceof Error ? e.message : String(e), secret);
+  if (timedOut) return { kind: 'timeout', message: `timed out (${message})` };
+  if (e instanceof FTPError) {
+    const ftpCode = e.code;
+    if (ftpCode === 530) return { kind: 'auth', message, ftpCode };
+    if (ftpCode === 550) return { kind: 'not-found', message, ftpCode };
+    if (ftpCode >= 500) return { kind: 'refused', message, ftpCode };
+    return { kind: 'transient', message, ftpCode };
+  }
+  const raw = (e as { code?: unknown } | null)?.code;
+  const sysCode = typeof raw === 'string' && /^E[A-Z]+$/.test(raw) ? raw : undefined;
+  if (/timeout/i.test(message) || sysCode === 'ETIMEDOUT') return { kind: 'timeout', message, sysCode };
+  if (phase === 'connect' && sysCode !== undefined && UNREACHABLE_CODES.has(sysCode)) return { kind: 'unreachable', message, sysCode };
+  return { kind: 'transient', message, sysCode };
+}
+
+/** A Writable that forwards to a ByteSink; each write completes when the sink accepted it. */
+class SinkWritable extends Writable {
+  sinkError: unknown;
+  private readonly sink: ByteSink;
+  private readonly accepted: (n: number) => void;
+  private inflight: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(sink: ByteSink, accepted: (n: number) => void) {
+    super({ highWaterMark: 256 * 1024 });
+    this.sink = sink;
+    this.accepted = accepted;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.stopped) {
+      cb(new Error('transfer attempt ended'));
+      return;
+    }
+    const fail = (e: unknown): void => {
+      this.sinkError ??= e;
+      cb(e instanceof Error ? e : new Error(String(e)));
+    };
+    let p: Promise<void> | void;
+    try {
+      p = this.sink.write(chunk);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    this.inflight = Promise.resolve(p).then(
+      () => {
+        this.accepted(chunk.byteLength);
+        cb();
+      },
+      fail,
+    );
+  }
+
+  /** No chunk reaches the sink after this; resolves when the one in flight settled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.inflight.catch(() => undefined);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function validate(req: TransferRequest): void {
+  if (!req.server) throw new AgentError('FTP_INVALID_REQUEST', 'no FTP server given');
+  if (!req.file) throw new AgentError('FTP_INVALID_REQUEST', 'no remote file name given');
+  if (CONTROL_CHARS.test(req.file) || CONTROL_CHARS.test(req.server)) {
+    throw new AgentError('FTP_INVALID_REQUEST', 'remote file or server name contains control characters', { file: JSON.stringify(req.file) });
+  }
+  if (req.user !== undefined && CONTROL_CHARS.test(req.user)) throw new AgentError('FTP_INVALID_REQUEST', 'FTP user name contains control characters');
+  if (req.password !== undefined && CONTROL_CHARS.test(req.password)) {
+    throw new AgentError('FTP_INVALID_REQUEST', 'FTP password contains control characters (not shown)');
+  }
+  if (req.port !== undefined && !(Number.isInteger(req.port) && req.port > 0 && req.port < 65536)) {
+    throw new AgentError('FTP_INVALID_REQUEST', `invalid FTP port ${req.port}`);
+  }
+}
+
+export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
+  const log = config.log ?? silentLogger();
+  const connectTimeoutMs = config.connectTimeoutMs ?? 10_000;
+  const idleTimeoutMs = config.idleTimeoutMs ?? 30_000;
+  const resumeAttempts = config.resumeAttempts ?? 5;
+  const retryDelayMs = config.retryDelayMs ?? 1000;
+  const now = config.now ?? Date.now;
+
+  return async function fetchFtp(req: TransferRequest, sink: ByteSink, opts: TransferOptions = {}): Promise<TransferResult> {
+    validate(req);
+    const port = req.port ?? 21;
+    const user = req.user || 'anonymous';
+    const password = req.password ?? (user === 'anonymous' ? 'anonymous@' : '');
+    const secret = req.password || undefined;
+    const where = { server: req.server, port, user, file: req.file };
+    const started = now();
+    const meter = new RateMeter();
+    let delivered = 0;
+    let total: number | undefined;
+    let sizeReported = false;
+    let failures = 0;
+    let everConnected = false;
+
+    const progress = (): void => {
+      opts.onProgress?.({ bytes: delivered, total, rate: meter.sample(delivered, now()) });
+    };
+
+    log.info(where, `ftp: fetching ${req.file} from ${req.server}:${port}`);
+    for (;;) {
+      if (opts.signal?.aborted) throw abortError(opts.signal, delivered);
+      const client = new Client(idleTimeoutMs);
+      let phase: 'connect' | 'session' = 'connect';
+      let timedOut = false;
+      let writable: SinkWritable | undefined;
+      const onAbort = (): void => client.close();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const timer = setTimeout(() => {
+          timedOut = true;
+          client.close();
+        }, connectTimeoutMs);
+        try {
+          await client.access({ host: req.server, port, user, password });
+        } finally {
+          clearTimeout(timer);
+        }
+        phase = 'session';
+        everConnected = true;
+
+        let size: number | undefined;
+        try {
+          size = await client.size(req.file);
+        } catch (e) {
+          // SIZE is optional (RFC 3659); a missing file shows up again at RETR as 550.
+          if (!(e instanceof FTPError)) throw e;
+          log.debug({ ...where, reply: scrub(e.message, secret) }, 'ftp: SIZE not answered, size unknown');
+        }
+        if (size !== undefined) {
+          if (total !== undefined && size !== total) {
+            throw new AgentError('FTP_ERROR', `remote file changed size during the transfer (${total} → ${size} bytes)`, { ...where, before: total, after: size });
+          }
+          total = size;
+          if (!sizeReported) {
+            sizeReported = true;
+            log.info({ ...where, size }, `ftp: SIZE ${size}`);
+            opts.onSize?.(size); // may throw (SLOT_TOO_SMALL): nothing was written yet
+          }
+        }
+        if (total !== undefined && delivered === total && delivered > 0) break; // all bytes arrived before the break
+
+        if (delivered > 0) log.warn({ ...where, offset: delivered, attempt: failures }, `ftp: resuming with REST ${delivered}`);
+        meter.rebase(delivered, now());
+        writable = new SinkWritable(sink, (n) => {
+          delivered += n;
+          progress();
+        });
+        await client.downloadTo(writable, req.file, delivered);
+        await writable.stop();
+        if (total !== undefined && delivered < total) {
+          throw new Error(`data connection closed after ${delivered} of ${total} bytes`);
+        }
+        break;
+      } catch (e) {
+        await writable?.stop();
+        if (writable?.sinkError !== undefined) throw writable.sinkError;
+        if (isAgentError(e)) throw e;
+        if (opts.signal?.aborted) throw abortError(opts.signal, delivered);
+        const f = classify(e, phase, timedOut, secret);
+        const detail = { ...where, bytes: delivered, total, ftpCode: f.ftpCode, cause: f.sysCode };
+        if (f.kind === 'auth') throw new AgentError('FTP_AUTH', `FTP login refused for user ${user}: ${f.message}`, detail);
+        if (f.kind === 'not-found') throw new AgentError('FTP_FILE_NOT_FOUND', `FTP server has no file ${req.file}: ${f.message}`, detail);
+        if (f.kind === 'refused') throw new AgentError('FTP_ERROR', `FTP server refused: ${f.message}`, detail);
+        if (!everConnected && (f.kind === 'unreachable' || f.kind === 'timeout')) {
+          throw new AgentError('FTP_UNREACHABLE', `FTP server ${req.server}:${port} unreachable: ${f.message}`, detail);
+        }
+        failures++;
+        if (failures > resumeAttempts) {
+          const code = f.kind === 'timeout' ? 'FTP_TIMEOUT' : 'FTP_CONNECTION_LOST';
+          throw new AgentError(code, `FTP transfer broken after ${delivered} bytes, ${resumeAttempts} resume attempts used: ${f.message}`, detail);
+        }
+        const delay = Math.min(retryDelayMs * 2 ** (failures - 1), 10_000);
+        log.warn({ ...detail, attempt: failures, of: resumeAttempts, retryInMs: delay, error: f.message }, `ftp: connection broken at ${delivered} bytes (${f.kind}); retrying`);
+        await sleep(delay, opts.signal);
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+        client.close();
+      }
+    }
+    const elapsedMs = now() - started;
+    opts.onProgress?.({ bytes: delivered, total, rate: elapsedMs > 0 ? (delivered * 1000) / elapsedMs : 0 });
+    log.info({ ...where, bytes: delivered, elapsedMs, resumes: failures }, `ftp: done, ${delivered} bytes`);
+    return total === undefined ? { bytes: delivered, elapsedMs } : { bytes: delivered, total, elapsedMs };
+  };
+}
+
+function abortError(signal: AbortSignal, bytes: number): AgentError {
+  if (isAgentError(signal.reason)) return signal.reason;
+  return new AgentError('FTP_ABORTED', 'FTP transfer aborted', { bytes });
+}
+
+/** The default FTP fetcher (no logging, default timeouts). */
+export const fetchFtp: Fetcher = createFtpFetcher();

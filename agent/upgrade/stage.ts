@@ -1,0 +1,155 @@
+/**
+ * Verify-and-stage: stream an image from any Fetcher straight into the inactive slot (no
+ * temporary copy, memory flat in image size) while MD5 and SHA-256 are computed on the
+ * stream; fsync; read the slot back and check its MD5; only then switch the boot
+ * environment to the new slot on trial.
+ *
+ * Guarantees:
+ * - the running slot is never written (SLOT_RUNNING / SLOT_TRIAL_UNCONFIRMED);
+ * - an image larger than the slot is refused before the slot is opened (SLOT_TOO_SMALL when
+ *   the size is announced; an unannounced stream that outgrows the slot is aborted);
+ * - on any failure (transfer, MD5 mismatch on the stream or the read-back, ENOSPC → SLOT_NO_SPACE)
+ *   the partial image is discarded (slot truncated to empty) and the boot environment is not
+ *   switched; a pending switch to the slot being overwritten is cancelled before the first write.
+ */
+import { AgentError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { HashingSink, isMd5Hex } from '../transfer/hashing-sink.ts';
+import type { Fetcher, TransferProgress, TransferRequest } from '../transfer/types.ts';
+import { otherSlot, type BootEnv, type SlotName, type SlotWriter, type Slots } from '../../platform/types.ts';
+import { createHash } from 'node:crypto';
+
+export interface StageRequest {
+  fetcher: Fetcher;
+  request: TransferRequest;
+  /** expected MD5 of the image (option 43 sub-option 6), 32 hex digits */
+  md5: string;
+  slots: Slots;
+  bootEnv: BootEnv;
+  log?: Logger;
+  now?: () => number;
+}
+
+export interface StageOptions {
+  onProgress?: (p: TransferProgress) => void;
+  signal?: AbortSignal;
+  /** switch the boot environment to the staged slot (default true) */
+  activate?: boolean;
+  /** test hook: runs after the fsync, before the read-back */
+  beforeReadBack?: (slot: SlotName) => Promise<void> | void;
+}
+
+export interface StageResult {
+  slot: SlotName;
+  bytes: number;
+  /** lowercase hex, verified on the stream and on the read-back */
+  md5: string;
+  /** lowercase hex, recorded */
+  sha256: string;
+  /** remote file name */
+  file: string;
+  elapsedMs: number;
+}
+
+async function md5Of(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const h = createHash('md5');
+  for await (const chunk of stream) h.update(chunk);
+  return h.digest('hex');
+}
+
+export async function stage(req: StageRequest, opts: StageOptions = {}): Promise<StageResult> {
+  const log = req.log ?? silentLogger();
+  const now = req.now ?? Date.now;
+  const started = now();
+  const expected = req.md5.trim().toLowerCase();
+  if (!isMd5Hex(expected)) {
+    throw new AgentError('UPGRADE_MD5_INVALID', `expected MD5 is not 32 hex digits: ${JSON.stringify(req.md5.slice(0, 40))}`);
+  }
+  const boot = await req.bootEnv.read();
+  if (boot.next === boot.current && boot.trial) {
+    throw new AgentError('SLOT_TRIAL_UNCONFIRMED', `running slot ${boot.current} is still on trial: mark it good before staging over the fallback slot`, {
+      slot: boot.current,
+    });
+  }
+  const target = otherSlot(boot.current);
+  const capacity = await req.slots.capacity(target);
+  const file = req.request.file;
+  const ctx = { slot: target, file, server: req.request.server, protocol: req.request.protocol };
+  log.info({ ...ctx, capacity, md5: expected }, `stage: ${file} → slot ${target}`);
+
+  let writer: SlotWriter | undefined;
+  const open = async (): Promise<SlotWriter> => {
+    if (!writer) {
+      const b = await req.bootEnv.read();
+      if (b.next === target) {
+        log.warn({ ...ctx }, `stage: cancelling the pending switch to slot ${target} before overwriting it`);
+        await req.bootEnv.setNext(b.current);
+      }
+      writer = await req.slots.openWriter(target);
+    }
+    return writer;
+  };
+  const discard = async (why: string): Promise<void> => {
+    if (!writer) return;
+    try {
+      await writer.abort();
+      log.warn({ ...ctx, why }, `stage: slot ${target} discarded (${why})`);
+    } catch (e) {
+      log.error({ ...ctx, why, error: e instanceof Error ? e.message : String(e) }, `stage: discarding slot ${target} failed`);
+    }
+  };
+
+  const sink = new HashingSink({ write: async (chunk) => (await open()).write(chunk) });
+  try {
+    const result = await req.fetcher(req.request, sink, {
+      onSize: (total) => {
+        if (total > capacity) {
+          throw new AgentError('SLOT_TOO_SMALL', `image ${file} is ${total} bytes, slot ${target} holds ${capacity}`, { slot: target, bytes: total, capacity });
+        }
+      },
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
+    const got = sink.digest();
+    if (got.bytes !== result.bytes) {
+      throw new AgentError('UPGRADE_TRANSFER_INCONSISTENT', `fetcher reported ${result.bytes} bytes, sink received ${got.bytes}`, { ...ctx });
+    }
+    if (got.bytes === 0) throw new AgentError('UPGRADE_IMAGE_EMPTY', `image ${file} is empty`, { ...ctx });
+    if (got.md5 !== expected) {
+      throw new AgentError('UPGRADE_MD5_MISMATCH', `image ${file}: MD5 ${got.md5} on the stream, expected ${expected}`, {
+        ...ctx,
+        stage: 'stream',
+        expected,
+        actual: got.md5,
+        bytes: got.bytes,
+      });
+    }
+    const w = await open();
+    const { bytes } = await w.commit();
+    if (bytes !== got.bytes) {
+      throw new AgentError('SLOT_IO', `slot ${target} committed ${bytes} bytes, ${got.bytes} were streamed`, { ...ctx });
+    }
+    await opts.beforeReadBack?.(target);
+    const back = await md5Of(req.slots.read(target, bytes));
+    if (back !== expected) {
+      throw new AgentError('UPGRADE_MD5_MISMATCH', `slot ${target} read back with MD5 ${back}, expected ${expected}`, {
+        ...ctx,
+        stage: 'read-back',
+        expected,
+        actual: back,
+        bytes,
+      });
+    }
+    if (opts.activate !== false) {
+      await req.bootEnv.setNext(target);
+      log.info({ ...ctx }, `stage: boot environment → slot ${target} on trial`);
+    }
+    const elapsedMs = now() - started;
+    log.info({ ...ctx, bytes, md5: got.md5, sha256: got.sha256, elapsedMs }, `stage: slot ${target} staged and verified (${bytes} bytes)`);
+    return { slot: target, bytes, md5: got.md5, sha256: got.sha256, file, elapsedMs };
+  } catch (e) {
+    const err = e instanceof AgentError ? e : new AgentError('UPGRADE_STAGE_FAILED', `staging ${file} failed: ${e instanceof Error ? e.message : String(e)}`, { ...ctx }, { cause: e });
+    await discard(err.code);
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Lab client for FTP tests and benches, run inside a client namespace
+ * (`ip netns exec NS node scripts/lab/ftp-get.ts …`): fetches one file with our FTP
+ * fetcher into the hashing sink (output discarded) or stages it into a sim platform
+ * directory, and prints one JSON line with the outcome. The password comes from the
+ * environment (CPF_FTP_PASSWORD), never from argv. Logs (JSON, debug) go to stderr.
+ *
+ *   node scripts/lab/ftp-get.ts --server IP --file NAME [--user U] [--port N]
+ *     [--sim DIR --md5 HEX] [--connect-timeout MS] [--idle-timeout MS]
+ *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS]
+ */
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../agent/log.ts';
+import { isAgentError } from '../../agent/errors.ts';
+import { createFtpFetcher } from '../../agent/transfer/ftp.ts';
+import { HashingSink } from '../../agent/transfer/hashing-sink.ts';
+import { createProgressRenderer } from '../../agent/transfer/progress.ts';
+import { openSimPlatform } from '../../platform/sim/index.ts';
+import { stage } from '../../agent/upgrade/stage.ts';
+import type { TransferRequest } from '../../agent/transfer/types.ts';
+
+const { values } = parseArgs({
+  options: {
+    server: { type: 'string' },
+    port: { type: 'string' },
+    user: { type: 'string' },
+    file: { type: 'string' },
+    sim: { type: 'string' },
+    md5: { type: 'string' },
+    'connect-timeout': { type: 'string' },
+    'idle-timeout': { type: 'string' },
+    'resume-attempts': { type: 'string' },
+    'retry-delay': { type: 'string' },
+    'progress-ms': { type: 'string' },
+  },
+});
+
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+const log = createLogger({ format: 'json', level: 'debug' });
+const fetcher = createFtpFetcher({
+  log,
+  connectTimeoutMs: num(values['connect-timeout']),
+  idleTimeoutMs: num(values['idle-timeout']),
+  resumeAttempts: num(values['resume-attempts']),
+  retryDelayMs: num(values['retry-delay']),
+});
+const req: TransferRequest = {
+  protocol: 'ftp',
+  server: values.server ?? '',
+  port: num(values.port),
+  file: values.file ?? '',
+  user: values.user,
+  password: process.env.CPF_FTP_PASSWORD,
+};
+const progressMs = num(values['progress-ms']);
+const renderer = progressMs === undefined ? undefined : createProgressRenderer({ label: 'ftp', log, intervalMs: progressMs, stream: process.stderr });
+
+async function main(): Promise<Record<string, unknown>> {
+  const onProgress = renderer ? renderer.update.bind(renderer) : undefined;
+  if (values.sim) {
+    const platform = await openSimPlatform(values.sim, { log });
+    const r = await stage(
+      { fetcher, request: req, md5: values.md5 ?? '', slots: platform.slots, bootEnv: platform.bootEnv, log },
+      { onProgress },
+    );
+    return { ok: true, ...r };
+  }
+  const sink = new HashingSink();
+  const r = await fetcher(req, sink, { onProgress });
+  return { ok: true, ...r, ...sink.digest() };
+}
+
+main().then(
+  (r) => {
+    process.stdout.write(JSON.stringify(r) + '\n');
+  },
+  (e: unknown) => {
+    const out = isAgentError(e)
+      ? { ok: false, code: e.code, message: e.message, details: e.details }
+      : { ok: false, code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+    process.stdout.write(JSON.stringify(out) + '\n');
+    process.exitCode = 1;
+  },
+);
