@@ -1,4 +1,130 @@
+/**
+ * `cpe-agent decode` — operator tools over the pure codecs:
+ *   decode opt43 HEX [--vendor-class VC] [--json]   option 43 bytes → Option43Offer
+ *   decode pcap FILE [--json]                         every DHCP message of a pcap/pcapng file
+ *   decode dhcp HEX [--json]                          one DHCP message (UDP payload)
+ * Bad input throws AgentError (main prints `cpe-agent: error [CODE]: …`, exit 2).
+ */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { AgentError, asAgentError } from '../../errors.ts';
+import { fromHex } from '../../util/bytes.ts';
+import { decodeOption43 } from '../../option43/codec.ts';
+import { profileEntryForClass, profileForClass } from '../../option43/registry.ts';
+import type { Option43Offer } from '../../option43/types.ts';
+import { CaptureStream } from '../../pcap/reader.ts';
+import { dhcpFromRecord } from '../../pcap/dhcp.ts';
+import { packetToJson, packetToLine, summarizeMessage } from '../../pcap/summary.ts';
+import { decodeMessage } from '../../dhcp/codec.ts';
 
-/** `cpe-agent decode` — not wired yet. */
-export function registerDecode(_program: Command): void {}
+class Out {
+  private buf: string[] = [];
+  private size = 0;
+  line(s: string): void {
+    this.buf.push(s, '\n');
+    this.size += s.length + 1;
+    if (this.size > 1 << 16) this.flush();
+  }
+  flush(): void {
+    if (this.buf.length) process.stdout.write(this.buf.join(''));
+    this.buf = [];
+    this.size = 0;
+  }
+}
+
+function hexArg(text: string, what: string): Uint8Array {
+  try {
+    return fromHex(text.trim());
+  } catch (e) {
+    throw new AgentError('CLI_BAD_HEX', `${what}: ${asAgentError(e, 'CLI_BAD_HEX', 'hex').message}`);
+  }
+}
+
+export function offerTable(offer: Option43Offer, profileName: string, vendorClass: string | undefined): string {
+  const rows: [string, string][] = [['profile', `${profileName}${vendorClass ? ` (vendor class ${JSON.stringify(vendorClass)})` : ' (default)'}`]];
+  const keys = ['protocol', 'server', 'user', 'password', 'softwareFile', 'softwareMd5', 'configFile', 'configMd5'] as const;
+  for (const k of keys) {
+    const v = offer[k];
+    if (v !== undefined) rows.push([k, v]);
+  }
+  if (offer.flags !== undefined) rows.push(['flags', `0x${offer.flags.toString(16).padStart(4, '0')}`]);
+  if (offer.urgent !== undefined) rows.push(['urgent', String(offer.urgent)]);
+  for (const u of offer.unknown) rows.push([`unknown ${u.code}`, u.hex]);
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+function decodeOpt43(hex: string, opts: { vendorClass?: string; json?: boolean }): void {
+  const data = hexArg(hex, 'option 43');
+  const vc = opts.vendorClass;
+  const profile = profileForClass(vc ?? '');
+  const offer = decodeOption43(profile, data);
+  if (opts.json) process.stdout.write(JSON.stringify(offer) + '\n');
+  else {
+    const entry = vc !== undefined ? profileEntryForClass(vc) : undefined;
+    process.stdout.write(offerTable(offer, `${profile.name}${entry ? ` ${entry.segment}` : ''}`, vc) + '\n');
+  }
+}
+
+function decodePcap(file: string, opts: { json?: boolean }): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw asAgentError(e, 'CLI_FILE', `cannot read ${file}`);
+  }
+  // Non-strict so every readable packet is printed; problems are reported after them.
+  const stream = new CaptureStream({ strict: false });
+  const out = new Out();
+  const emit = (records: ReturnType<CaptureStream['push']>): void => {
+    for (const r of records) {
+      const p = dhcpFromRecord(r);
+      if (p) out.line(opts.json ? JSON.stringify(packetToJson(p)) : packetToLine(p));
+    }
+  };
+  try {
+    emit(stream.push(bytes));
+    stream.end();
+  } finally {
+    out.flush();
+  }
+  if (stream.stats.garbled > 0) {
+    throw new AgentError('PCAP_TRUNCATED', `${file}: ${stream.stats.skippedBytes} bytes in ${stream.stats.garbled} stretch(es) were truncated or garbled and skipped`, {
+      skippedBytes: stream.stats.skippedBytes,
+    });
+  }
+}
+
+function decodeDhcp(hex: string, opts: { json?: boolean }): void {
+  const msg = decodeMessage(hexArg(hex, 'DHCP message'));
+  const s = summarizeMessage(msg);
+  if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
+  else {
+    const lines = [`${s.messageType} xid=0x${s.xid.toString(16).padStart(8, '0')} chaddr=${s.chaddr} ciaddr=${s.ciaddr} yiaddr=${s.yiaddr} siaddr=${s.siaddr} giaddr=${s.giaddr}`];
+    for (const [code, v] of Object.entries(s.options)) lines.push(`  option ${code.padStart(3)}  ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+}
+
+export function registerDecode(program: Command): void {
+  const decode = program.command('decode').description('decode option 43 bytes, DHCP messages, or the DHCP packets of a capture file');
+  decode
+    .command('opt43')
+    .description('decode option 43 (vendor-specific) bytes with the profile of a vendor class (default CTS)')
+    .argument('<hex>', 'option 43 data as hex (separators : - and spaces allowed)')
+    .option('--vendor-class <vc>', 'option 60 vendor class selecting the profile (e.g. FS-0900E)')
+    .option('--json', 'print one JSON object (Option43Offer)')
+    .action((hex: string, opts: { vendorClass?: string; json?: boolean }) => decodeOpt43(hex, opts));
+  decode
+    .command('pcap')
+    .description('print every DHCP message in a pcap or pcapng file (Ethernet, VLAN, Linux cooked v1/v2, raw IP)')
+    .argument('<file>', 'capture file')
+    .option('--json', 'one JSON object per line per DHCP message')
+    .action((file: string, opts: { json?: boolean }) => decodePcap(file, opts));
+  decode
+    .command('dhcp')
+    .description('decode one DHCP message given as hex (the UDP payload)')
+    .argument('<hex>', 'DHCP message as hex')
+    .option('--json', 'print one JSON object')
+    .action((hex: string, opts: { json?: boolean }) => decodeDhcp(hex, opts));
+}

@@ -1,0 +1,341 @@
+/**
+ * pcap and pcapng reader (pure). One incremental parser serves both whole files
+ * (`readCapture`, strict: the first problem throws a typed PCAP_* error) and live streams
+ * such as `tcpdump -w -` (`CaptureStream.push(chunk)` → complete records; a record split
+ * across chunks waits for the rest; garbled bytes are skipped, counted in `stats`, and the
+ * parser resynchronises on the next plausible record).
+ *
+ * pcap: both byte orders, microsecond (a1b2c3d4) and nanosecond (a1b23c4d) magic.
+ * pcapng: SHB (either byte order, several sections), IDB (link type, snaplen, if_tsresol,
+ * if_tsoffset), EPB, SPB; every other block is skipped.
+ *
+ * Record data are views into the pushed chunks (or into a joined copy when a record
+ * straddles chunks); the parser never writes to them.
+ */
+import { AgentError } from '../errors.ts';
+
+export interface CaptureRecord {
+  /** 1-based position among the packet records of the capture (like tshark's frame.number) */
+  frame: number;
+  /** ms since the epoch, fractional; for pcapng simple packet blocks (no timestamp) the time of the previous record */
+  time: number;
+  /** false for pcapng simple packet blocks, which carry no timestamp */
+  timeKnown: boolean;
+  /** LINKTYPE_* of the record's interface */
+  linkType: number;
+  /** captured bytes (may be shorter than the packet on the wire) */
+  data: Uint8Array;
+  origLength: number;
+  interfaceId: number;
+}
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+export interface CaptureStats {
+  records: number;
+  /** garbled stretches skipped while resynchronising (streaming mode only) */
+  garbled: number;
+  skippedBytes: number;
+  /** pcapng blocks of other types skipped (NRB, ISB, DSB, custom …) */
+  otherBlocks: number;
+}
+
+const PCAP_US = 0xa1b2c3d4;
+const PCAP_NS = 0xa1b23c4d;
+const PCAPNG_SHB = 0x0a0d0d0a;
+const PCAPNG_BOM = 0x1a2b3c4d;
+const PCAPNG_IDB = 1;
+const PCAPNG_SPB = 3;
+const PCAPNG_EPB = 6;
+/** larger than any real snaplen (tcpdump's maximum is 262144) */
+const MAX_RECORD = 0x40000;
+const MAX_BLOCK = 16 * 1024 * 1024;
+
+interface Iface {
+  linkType: number;
+  snaplen: number;
+  /** ms per timestamp unit */
+  msPerUnit: number;
+  /** divide ticks by this to get ms when the resolution is 10^-n with n >= 3 (exact) */
+  unitsPerMs: number;
+  offsetMs: number;
+}
+
+function u32(b: Uint8Array, o: number, le: boolean): number {
+  return le
+    ? ((b[o] as number) | ((b[o + 1] as number) << 8) | ((b[o + 2] as number) << 16) | ((b[o + 3] as number) << 24)) >>> 0
+    : (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+}
+
+function u16(b: Uint8Array, o: number, le: boolean): number {
+  return le ? (b[o] as number) | ((b[o + 1] as number) << 8) : ((b[o] as number) << 8) | (b[o + 1] as number);
+}
+
+type Step = { kind: 'need' } | { kind: 'ok'; used: number; record?: CaptureRecord } | { kind: 'bad'; error: AgentError };
+
+export class CaptureStream {
+  readonly strict: boolean;
+  readonly stats: CaptureStats = { records: 0, garbled: 0, skippedBytes: 0, otherBlocks: 0 };
+  format: CaptureFormat | undefined;
+
+  private buf: Uint8Array = new Uint8Array(0);
+  /** absolute offset of buf[0] in the stream, for error details */
+  private base = 0;
+  private le = false;
+  // pcap
+  private nanos = false;
+  private linkType = 0;
+  private snaplen = 0;
+  // pcapng
+  private ifaces: Iface[] = [];
+  private lastTime = 0;
+  private inGarbage = false;
+
+  constructor(opts: { strict?: boolean } = {}) {
+    this.strict = opts.strict ?? false;
+  }
+
+  /** Feeds bytes; returns every record completed by them. */
+  push(chunk: Uint8Array): CaptureRecord[] {
+    if (chunk.length === 0) return [];
+    if (this.buf.length === 0) this.buf = chunk;
+    else {
+      const j = new Uint8Array(this.buf.length + chunk.length);
+      j.set(this.buf, 0);
+      j.set(chunk, this.buf.length);
+      this.buf = j;
+    }
+    const out: CaptureRecord[] = [];
+    let pos = 0;
+    for (;;) {
+      const step = this.step(pos);
+      if (step.kind === 'need') break;
+      if (step.kind === 'ok') {
+        if (this.inGarbage) this.inGarbage = false;
+        pos += step.used;
+        if (step.record) out.push(step.record);
+        continue;
+      }
+      if (this.strict || this.format === undefined) throw step.error;
+      // streaming: skip one byte (pcap) or one 32-bit word (pcapng) and try again
+      if (!this.inGarbage) {
+        this.stats.garbled++;
+        this.inGarbage = true;
+      }
+      const skip = this.format === 'pcapng' ? 4 : 1;
+      pos += skip;
+      this.stats.skippedBytes += skip;
+    }
+    this.base += pos;
+    this.buf = pos >= this.buf.length ? new Uint8Array(0) : this.buf.subarray(pos);
+    return out;
+  }
+
+  /**
+   * Ends the stream. Leftover bytes are an incomplete record: strict mode throws
+   * PCAP_TRUNCATED; streaming mode counts them as skipped.
+   */
+  end(): void {
+    if (this.buf.length === 0 && this.format !== undefined) return;
+    if (this.format === undefined) {
+      if (this.strict || this.buf.length > 0) {
+        throw new AgentError('PCAP_TRUNCATED', `capture ends after ${this.buf.length} bytes, before its file header is complete`, { offset: this.base + this.buf.length });
+      }
+      return;
+    }
+    if (this.strict) {
+      throw new AgentError('PCAP_TRUNCATED', `capture ends inside a record: ${this.buf.length} bytes left over`, { offset: this.base, length: this.buf.length });
+    }
+    this.stats.skippedBytes += this.buf.length;
+    this.stats.garbled++;
+    this.buf = new Uint8Array(0);
+  }
+
+  private step(pos: number): Step {
+    const b = this.buf;
+    const avail = b.length - pos;
+    if (this.format === undefined) return this.fileHeader(pos, avail);
+    if (this.format === 'pcap') return this.pcapRecord(pos, avail);
+    return this.ngBlock(pos, avail);
+  }
+
+  private fileHeader(pos: number, avail: number): Step {
+    const b = this.buf;
+    if (avail < 4) return { kind: 'need' };
+    const be = u32(b, pos, false);
+    const le = u32(b, pos, true);
+    if (be === PCAPNG_SHB) {
+      this.format = 'pcapng';
+      return this.ngBlock(pos, avail);
+    }
+    if (be === PCAP_US || be === PCAP_NS || le === PCAP_US || le === PCAP_NS) {
+      if (avail < 24) return { kind: 'need' };
+      this.le = le === PCAP_US || le === PCAP_NS;
+      this.nanos = (this.le ? le : be) === PCAP_NS;
+      this.snaplen = u32(b, pos + 16, this.le);
+      this.linkType = u32(b, pos + 20, this.le) & 0xffff;
+      this.format = 'pcap';
+      return { kind: 'ok', used: 24 };
+    }
+    return {
+      kind: 'bad',
+      error: new AgentError('PCAP_BAD_MAGIC', `not a pcap or pcapng capture (first 4 bytes 0x${be.toString(16).padStart(8, '0')})`, { offset: this.base + pos }),
+    };
+  }
+
+  private pcapRecord(pos: number, avail: number): Step {
+    const b = this.buf;
+    if (avail < 16) return { kind: 'need' };
+    const le = this.le;
+    const sec = u32(b, pos, le);
+    const frac = u32(b, pos + 4, le);
+    const incl = u32(b, pos + 8, le);
+    const orig = u32(b, pos + 12, le);
+    const limit = Math.max(this.snaplen, MAX_RECORD);
+    const fracMax = this.nanos ? 1e9 : 1e6;
+    // In streaming mode, while resynchronising, demand a fully plausible header.
+    const plausible = incl <= limit && (!this.inGarbage || (frac < fracMax && orig >= incl && orig <= limit * 4));
+    if (!plausible) {
+      return {
+        kind: 'bad',
+        error: new AgentError('PCAP_BAD_RECORD', `record header claims ${incl} captured bytes (limit ${limit})`, { offset: this.base + pos, length: incl }),
+      };
+    }
+    if (avail < 16 + incl) return { kind: 'need' };
+    const time = sec * 1000 + (this.nanos ? frac / 1e6 : frac / 1e3);
+    this.stats.records++;
+    return {
+      kind: 'ok',
+      used: 16 + incl,
+      record: {
+        frame: this.stats.records,
+        time,
+        timeKnown: true,
+        linkType: this.linkType,
+        data: b.subarray(pos + 16, pos + 16 + incl),
+        origLength: orig,
+        interfaceId: 0,
+      },
+    };
+  }
+
+  private ngBlock(pos: number, avail: number): Step {
+    const b = this.buf;
+    if (avail < 12) return { kind: 'need' };
+    let le = this.le;
+    const typeBE = u32(b, pos, false);
+    if (typeBE === PCAPNG_SHB) {
+      // byte order of the new section from its byte-order magic
+      const bom = u32(b, pos + 8, false);
+      if (bom === PCAPNG_BOM) le = false;
+      else if (u32(b, pos + 8, true) === PCAPNG_BOM) le = true;
+      else return this.badBlock(pos, 'section header block has no valid byte-order magic');
+    }
+    const type = u32(b, pos, le);
+    const len = u32(b, pos + 4, le);
+    if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) return this.badBlock(pos, `block length ${len} is invalid`);
+    if (avail < len) return { kind: 'need' };
+    if (u32(b, pos + len - 4, le) !== len) return this.badBlock(pos, `block trailing length differs from leading length ${len}`);
+    const body = b.subarray(pos + 8, pos + len - 4);
+    switch (type) {
+      case PCAPNG_SHB:
+        if (body.length < 16) return this.badBlock(pos, 'section header block is too short');
+        this.le = le;
+        this.ifaces = [];
+        return { kind: 'ok', used: len };
+      case PCAPNG_IDB:
+        return this.idb(pos, len, body);
+      case PCAPNG_EPB:
+        return this.epb(pos, len, body);
+      case PCAPNG_SPB:
+        return this.spb(pos, len, body);
+      default:
+        this.stats.otherBlocks++;
+        return { kind: 'ok', used: len };
+    }
+  }
+
+  private badBlock(pos: number, why: string): Step {
+    return { kind: 'bad', error: new AgentError('PCAP_BAD_BLOCK', `pcapng: ${why}`, { offset: this.base + pos }) };
+  }
+
+  private idb(pos: number, len: number, body: Uint8Array): Step {
+    const le = this.le;
+    if (body.length < 8) return this.badBlock(pos, 'interface description block is too short');
+    const iface: Iface = { linkType: u16(body, 0, le), snaplen: u32(body, 4, le), msPerUnit: 1e-3, unitsPerMs: 1000, offsetMs: 0 };
+    let o = 8;
+    while (o + 4 <= body.length) {
+      const code = u16(body, o, le);
+      const olen = u16(body, o + 2, le);
+      if (code === 0) break;
+      if (o + 4 + olen > body.length) return this.badBlock(pos, `interface option ${code} overruns the block`);
+      if (code === 9 && olen >= 1) {
+        const r = body[o + 4] as number;
+        if (r & 0x80) {
+          iface.msPerUnit = 1000 / 2 ** (r & 0x7f);
+          iface.unitsPerMs = 0;
+        } else if (r >= 3) {
+          iface.unitsPerMs = 10 ** (r - 3);
+          iface.msPerUnit = 1 / iface.unitsPerMs;
+        } else {
+          iface.msPerUnit = 10 ** (3 - r);
+          iface.unitsPerMs = 0;
+        }
+      } else if (code === 14 && olen >= 8) {
+        const hi = u32(body, o + 4 + (le ? 4 : 0), le) | 0;
+        const lo = u32(body, o + 4 + (le ? 0 : 4), le);
+        iface.offsetMs = (hi * 4294967296 + lo) * 1000;
+      }
+      o += 4 + olen + ((4 - (olen % 4)) % 4);
+    }
+    this.ifaces.push(iface);
+    return { kind: 'ok', used: len };
+  }
+
+  private epb(pos: number, len: number, body: Uint8Array): Step {
+    const le = this.le;
+    if (body.length < 20) return this.badBlock(pos, 'enhanced packet block is too short');
+    const id = u32(body, 0, le);
+    const iface = this.ifaces[id];
+    if (!iface) {
+      return { kind: 'bad', error: new AgentError('PCAP_NO_INTERFACE', `pcapng: packet refers to interface ${id}, which was not described`, { offset: this.base + pos, interfaceId: id }) };
+    }
+    const ticks = u32(body, 4, le) * 4294967296 + u32(body, 8, le);
+    const cap = u32(body, 12, le);
+    const orig = u32(body, 16, le);
+    if (20 + cap > body.length) return this.badBlock(pos, `packet of ${cap} captured bytes overruns its block`);
+    const time = (iface.unitsPerMs ? ticks / iface.unitsPerMs : ticks * iface.msPerUnit) + iface.offsetMs;
+    this.lastTime = time;
+    this.stats.records++;
+    return {
+      kind: 'ok',
+      used: len,
+      record: { frame: this.stats.records, time, timeKnown: true, linkType: iface.linkType, data: body.subarray(20, 20 + cap), origLength: orig, interfaceId: id },
+    };
+  }
+
+  private spb(pos: number, len: number, body: Uint8Array): Step {
+    const iface = this.ifaces[0];
+    if (!iface) {
+      return { kind: 'bad', error: new AgentError('PCAP_NO_INTERFACE', 'pcapng: simple packet block before any interface description', { offset: this.base + pos, interfaceId: 0 }) };
+    }
+    if (body.length < 4) return this.badBlock(pos, 'simple packet block is too short');
+    const orig = u32(body, 0, this.le);
+    let cap = Math.min(orig, body.length - 4);
+    if (iface.snaplen > 0) cap = Math.min(cap, iface.snaplen);
+    this.stats.records++;
+    return {
+      kind: 'ok',
+      used: len,
+      record: { frame: this.stats.records, time: this.lastTime, timeKnown: false, linkType: iface.linkType, data: body.subarray(4, 4 + cap), origLength: orig, interfaceId: 0 },
+    };
+  }
+}
+
+/** Reads a whole capture file's bytes; the first problem throws a typed PCAP_* error. */
+export function readCapture(bytes: Uint8Array): { format: CaptureFormat; records: CaptureRecord[] } {
+  const s = new CaptureStream({ strict: true });
+  const records = s.push(bytes);
+  s.end();
+  return { format: s.format ?? 'pcap', records };
+}
