@@ -18,6 +18,7 @@ export const imageRecordSchema = z.object({
   file: z.string().nullable(),
   source: z.enum(['factory', 'tftp', 'ftp', 'rebuilt']),
   installedAt: ms,
+  offerKey: z.string().nullable(),
 });
 
 export const stagedImageSchema = imageRecordSchema.extend({
@@ -92,6 +93,8 @@ export const persistentStateSchema = z.object({
   schema: z.literal(1),
   running: imageRecordSchema.nullable(),
   staged: stagedImageSchema.nullable(),
+  /** the image in the other slot that ran before `running` (the fallback), when intact */
+  previous: imageRecordSchema.nullable(),
   attempts: attemptStateSchema,
   configAttempts: attemptStateSchema,
   config: configRecordSchema.nullable(),

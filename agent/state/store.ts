@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import { AgentError, asAgentError } from '../errors.ts';
 import { emptyAttempts } from '../upgrade/attempts.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import { HISTORY_MAX, persistentStateSchema, type HistoryEntry, type PersistentState } from './schema.ts';
 
 export const STATE_FILE = 'state.json';
@@ -24,6 +24,7 @@ export function emptyState(): PersistentState {
     schema: 1,
     running: null,
     staged: null,
+    previous: null,
     attempts: emptyAttempts(),
     configAttempts: emptyAttempts(),
     config: null,
@@ -112,10 +113,8 @@ export class StateStore {
       );
     }
     const text = `${JSON.stringify(checked.data, null, 2)}\n`;
-    const next = this.chain.then(() => writeFileAtomic(this.path, text));
+    const next = this.chain.then(() => writeFileAtomic(this.path, text, { code: 'STATE_IO', noSpaceCode: 'STATE_NO_SPACE', mode: 0o600 }));
     this.chain = next.catch(() => undefined);
-    return next.catch((e: unknown) => {
-      throw asAgentError(e, 'STATE_IO', `cannot write ${this.path}`);
-    });
+    return next;
   }
 }

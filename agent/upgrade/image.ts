@@ -16,6 +16,8 @@ export interface ImageRecord {
   source: 'factory' | 'tftp' | 'ftp' | 'rebuilt';
   /** ms since the epoch */
   installedAt: number;
+  /** the offer it came from (softwareOfferKey), to reject it if it never boots healthy */
+  offerKey: string | null;
 }
 
 /** An image written to the inactive slot, boot env switched to it on trial. */

@@ -15,7 +15,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const sample = (): PersistentState => ({
   ...emptyState(),
-  running: { slot: 'A', md5: '0'.repeat(32), sha256: null, size: 3, version: '1.0.0', file: 'factory.bin', source: 'factory', installedAt: 1 },
+  running: { slot: 'A', md5: '0'.repeat(32), sha256: null, size: 3, version: '1.0.0', file: 'factory.bin', source: 'factory', installedAt: 1, offerKey: null },
   history: [{ at: 1, event: 'factory-install', slot: 'A', version: '1.0.0', md5: '0'.repeat(32) }],
   bootCount: 1,
 });

@@ -9,7 +9,7 @@ import type { ImageRecord, StagedImage } from '../../agent/upgrade/image.ts';
 const RUNNING_MD5 = 'a'.repeat(32);
 const NEW_MD5 = 'b'.repeat(32);
 const running: ImageRecord = {
-  slot: 'A', md5: RUNNING_MD5, sha256: null, size: 10, version: '1.2.0', file: 'ESH-3105_FW_1_02_00_20081006', source: 'factory', installedAt: 0,
+  slot: 'A', md5: RUNNING_MD5, sha256: null, size: 10, version: '1.2.0', file: 'ESH-3105_FW_1_02_00_20081006', source: 'factory', installedAt: 0, offerKey: null,
 };
 const offer = (o: Partial<Option43Offer> = {}): Option43Offer => ({
   protocol: 'ftp', server: '198.18.1.1', user: 'fw', password: 'secret', softwareFile: 'ESH-3105_FW_1_03_00_20261123.bin', softwareMd5: NEW_MD5, flags: 0, urgent: false, unknown: [], ...o,
@@ -48,7 +48,7 @@ describe('decide: the seed decision table', () => {
 });
 
 describe('decide: staged image', () => {
-  const staged: StagedImage = { ...running, slot: 'B', md5: NEW_MD5, version: '1.3.0', source: 'ftp', urgent: false, rebootRequestedAt: null };
+  const staged: StagedImage = { ...running, slot: 'B', md5: NEW_MD5, version: '1.3.0', source: 'ftp', urgent: false, rebootRequestedAt: null, offerKey: null };
   it('offer equals the staged image → nothing, awaiting reboot', () => {
     expect(decide(base({ staged }))).toMatchObject({ action: 'nothing', code: 'ALREADY_STAGED' });
   });

@@ -1,0 +1,39 @@
+/** Human view of the status model (`cpe-agent status` without --json). Pure. */
+import type { StatusSnapshot, ImageView } from './model.ts';
+
+function image(v: ImageView | null): string {
+  if (!v) return '-';
+  return `slot ${v.slot}  version ${v.version ?? '?'}  md5 ${v.md5}${v.file ? `  (${v.file})` : ''}`;
+}
+
+function pct(bytes: number, total: number | null): string {
+  return total ? ` ${Math.floor((bytes * 100) / total)}%` : '';
+}
+
+export function renderStatusText(s: StatusSnapshot): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string): void => void lines.push(`${k.padEnd(13)} ${v}`);
+  row('state', s.stateText);
+  row('running', image(s.running));
+  row('staged', s.staged ? `${image(s.staged)}${s.staged.urgent ? '  urgent' : ''}${s.staged.rebootRequested ? '  reboot requested' : ''}` : '-');
+  const d = s.daemon;
+  row('daemon', d.running ? `running (pid ${d.pid ?? '?'}, ${d.phase ?? '?'})` : 'not running');
+  if (d.lease) row('lease', `${d.lease.address} from ${d.lease.serverId}`);
+  if (d.progress) row('download', `${d.progress.file} ${d.progress.bytes} bytes${pct(d.progress.bytes, d.progress.total)}`);
+  const a = s.attempts;
+  row('attempts', `${a.failures} failed this round, ${a.totalFailures} for this offer${a.gaveUp ? ', gave up until the next DHCP ACK' : ''}${a.verifyFailed ? ', verification failed' : ''}${a.nextAttemptAt ? `, next at ${a.nextAttemptAt}` : ''}`);
+  if (s.lastOffer) {
+    const o = s.lastOffer;
+    row('last offer', `${o.protocol ?? '?'}://${o.user ? `${o.user}:${o.password ?? ''}@` : ''}${o.server ?? '?'}/${o.softwareFile ?? ''} md5 ${o.softwareMd5 ?? '?'}${o.urgent ? ' urgent' : ''}`);
+  }
+  if (s.lastDecision) row('decision', `${s.lastDecision.code}: ${s.lastDecision.reason}`);
+  if (s.lastError) row('last error', `${s.lastError.code}: ${s.lastError.message} (${s.lastError.at})`);
+  row('boots', String(s.bootCount));
+  if (s.history.length) {
+    lines.push('history');
+    for (const h of s.history.slice(-8)) {
+      lines.push(`  ${h.at}  ${h.event.padEnd(16)} ${h.slot ?? ''} ${h.version ?? ''} ${h.detail ?? ''}`.trimEnd());
+    }
+  }
+  return lines.join('\n') + '\n';
+}
