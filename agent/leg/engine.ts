@@ -1,0 +1,106 @@
+/**
+ * The LEG engine: transactions in, events out, state in the store. Decisions are the pure
+ * rules (decide.ts); this file only sequences them: before each transaction the leases that
+ * expired before its time are auto-logged out (in expiry order), so events come out in time
+ * order; events are written after their batch was committed (see store.ts).
+ */
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import type { LegConfig } from './config.ts';
+import type { LegTransaction } from './transaction.ts';
+import type { Op } from './state.ts';
+import type { LegStore, Position } from './store.ts';
+import type { EventSink, LegEvent } from './events.ts';
+import { toEvent } from './events.ts';
+import { decide } from './decide.ts';
+import { autoLogout } from './rules/expiry.ts';
+
+export class LegEngine {
+  private readonly cfg: LegConfig;
+  readonly store: LegStore;
+  private readonly sink: EventSink;
+  private readonly log: Logger;
+  private pending: string[] = [];
+  private pendingTx = 0;
+  /** the latest time seen: expiry sweeps never go back in time */
+  private clock = 0;
+
+  constructor(cfg: LegConfig, store: LegStore, sink: EventSink, log: Logger = silentLogger()) {
+    this.cfg = cfg;
+    this.store = store;
+    this.sink = sink;
+    this.log = log;
+  }
+
+  /** Applies one transaction; commits and writes events when the batch is full. */
+  process(tx: LegTransaction): void {
+    this.advance(tx.time);
+    this.store.count('transactions');
+    for (const op of decide(tx, this.store, this.cfg)) this.apply(op);
+    if (++this.pendingTx >= this.cfg.batch.maxTransactions) this.flush();
+  }
+
+  /** Something on the DHCP ports that is not a DHCP message we can use (counted by kind). */
+  malformed(kind: string, detail: string, time: number): void {
+    this.advance(time);
+    this.store.count(`malformed.${kind}`);
+    this.log.debug({ kind, detail }, 'malformed input');
+    if (++this.pendingTx >= this.cfg.batch.maxTransactions) this.flush();
+  }
+
+  /** Live sources: the wall clock moves on without packets (auto-logout). */
+  tick(now: number): void {
+    this.advance(now);
+  }
+
+  setPosition(source: string, p: Position): void {
+    this.store.setPosition(source, p);
+  }
+
+  /** Commits the batch, then writes its events. */
+  flush(): void {
+    this.store.commit();
+    if (this.pending.length > 0) {
+      const out = this.pending.join('');
+      this.pending = [];
+      this.sink.write(out);
+    }
+    this.pendingTx = 0;
+  }
+
+  counters(): Record<string, number> {
+    return this.store.counterValues();
+  }
+
+  private advance(now: number): void {
+    if (now > this.clock) this.clock = now;
+    if (!this.cfg.autoLogout) return;
+    for (const m of this.store.takeExpired(this.clock)) this.apply(autoLogout(m));
+  }
+
+  private apply(op: Op): void {
+    switch (op.kind) {
+      case 'ignored':
+      case 'duplicate':
+        this.store.count(`${op.kind}.${op.reason}`);
+        return;
+      case 'logon':
+      case 'extend':
+        this.store.applyLogon(op);
+        break;
+      case 'logout':
+      case 'auto-logout':
+        this.store.applyLogout(op);
+        break;
+      case 'rejected':
+        this.store.count(`rejected.${op.reason}`);
+        if (this.cfg.logFailures) {
+          this.log.warn({ reason: op.reason, ip: op.ip, subscriber: op.subscriber, chaddr: op.chaddr, xid: op.xid }, 'transaction rejected');
+        }
+        break;
+    }
+    this.store.count(`events.${op.kind}`);
+    const ev: LegEvent = toEvent(op);
+    this.pending.push(JSON.stringify(ev) + '\n');
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * ACK rule: initial logon and lease extension (seeds/003). Pure: (transaction, state view,
+ * config) → operations.
+ *
+ * - lease time required (option 51) → else rejected;
+ * - subscriber from the ID rule; "lookup" (extension without option 82 in cable mode, or
+ *   step c of the chain) uses the subscriber the IP is logged on to, if any;
+ * - modem transaction (cable, remote-ID = chaddr): logon of the subscriber, no IP mapping;
+ * - CPE transaction: the IP is mapped to the subscriber with its expiry; an IP held by
+ *   another subscriber is logged out from it first ("reassigned");
+ * - event "extend" when an extension (or an RDR ACK) refreshes a mapping the subscriber
+ *   already holds, "logon" otherwise (initial logon, or an extension the SM had no mapping for).
+ */
+import type { LegConfig } from '../config.ts';
+import type { LegTransaction } from '../transaction.ts';
+import type { Op, StateView, TransactionName } from '../state.ts';
+import { leaseRule } from './lease-time.ts';
+import { resolveSubscriberId } from '../subscriber-id.ts';
+import { choosePackage, packageFromOptions } from '../policy.ts';
+import { isDuplicateAck, isDuplicateModemAck } from './duplicate.ts';
+
+export function ackRule(tx: LegTransaction, kind: 'initial' | 'extension' | 'ack', view: StateView, cfg: LegConfig): Op[] {
+  const transaction: TransactionName = kind;
+  const ip = tx.yiaddr;
+  const base = { time: tx.time, chaddr: tx.chaddr, xid: tx.xid, transaction };
+  const lease = leaseRule(tx);
+  const prev = view.mapping(ip);
+  const windowMs = cfg.duplicateWindowSeconds * 1000;
+  // A repeat of the transaction already applied is recognised before anything else: the
+  // client-side leg of a relayed ACK has no option 82 but is the same logon.
+  if (lease.ok && isDuplicateAck(prev, tx, lease.expiresAt, lease.seconds, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
+  if (cfg.cable && isDuplicateModemAck(view.subscriber(tx.chaddr), tx, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
+  const sid = resolveSubscriberId(tx, cfg);
+  const reject = (reason: string, subscriber: string | null = null, modem = false): Op[] => [
+    { kind: 'rejected', reason, subscriber, ip, modem, leaseSeconds: lease.ok ? lease.seconds : null, ...base },
+  ];
+  if (sid.kind === 'reject') return reject(sid.reason);
+  let subscriber: string;
+  let modem = false;
+  if (sid.kind === 'lookup') {
+    if (!prev || !prev.active) return reject(sid.via === 'no-option-82' ? 'no-option-82-and-ip-unknown' : 'no-subscriber-id-and-ip-unknown');
+    subscriber = prev.subscriber;
+  } else {
+    subscriber = sid.id;
+    modem = sid.modem;
+  }
+  if (!lease.ok) return reject(lease.reason, subscriber, modem);
+  const known = view.subscriber(subscriber);
+  const pkg = choosePackage(packageFromOptions(tx, cfg.policy), known, cfg.policy.defaultPackage);
+  const logon = { subscriber, ip, modem, leaseSeconds: lease.seconds, expiresAt: lease.expiresAt, package: pkg, ...base };
+  if (modem) return [{ kind: kind !== 'initial' && known !== undefined ? 'extend' : 'logon', ...logon }];
+  const ops: Op[] = [];
+  const held = prev !== undefined && prev.active;
+  if (held && prev.subscriber !== subscriber) {
+    ops.push({ kind: 'logout', subscriber: prev.subscriber, ip, modem: false, reason: 'reassigned', ...base });
+  }
+  const extending = kind !== 'initial' && held && prev.subscriber === subscriber;
+  ops.push({ kind: extending ? 'extend' : 'logon', ...logon });
+  return ops;
+}

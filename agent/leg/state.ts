@@ -1,0 +1,81 @@
+/**
+ * The subscriber manager's state as the pure rules see it: IP mappings and subscribers.
+ * The store implements StateView; the rules only read it and return operations.
+ */
+export interface IpMapping {
+  ip: string;
+  subscriber: string;
+  /** the client (CPE) hardware address that holds the lease */
+  chaddr: string;
+  /** xid of the last transaction applied to this mapping */
+  xid: number;
+  leaseSeconds: number;
+  /** ms since the epoch; null = infinite lease (never auto-logged out) */
+  expiresAt: number | null;
+  /** ms: time of the last transaction applied */
+  updatedAt: number;
+  active: boolean;
+  /** why an inactive mapping ended: release, decline, reassigned, expired */
+  endReason: string | null;
+}
+
+export interface SubscriberRecord {
+  id: string;
+  package: string | null;
+  /** true when the last logon came from a modem transaction (cable) */
+  modem: boolean;
+  lastXid: number;
+  lastChaddr: string;
+  /** ms of the last transaction */
+  updatedAt: number;
+  createdAt: number;
+}
+
+export interface StateView {
+  mapping(ip: string): IpMapping | undefined;
+  subscriber(id: string): SubscriberRecord | undefined;
+  /** the active mapping an ACK (chaddr, xid) created recently, for a DECLINE without option 50 */
+  mappingByAck(chaddr: string, xid: number): IpMapping | undefined;
+}
+
+export type TransactionName = 'initial' | 'extension' | 'ack' | 'release' | 'decline' | 'expiry';
+
+interface OpBase {
+  time: number;
+  subscriber: string | null;
+  ip: string | null;
+  modem: boolean;
+  chaddr: string | null;
+  xid: number | null;
+  transaction: TransactionName;
+}
+
+export interface LogonOp extends OpBase {
+  kind: 'logon' | 'extend';
+  subscriber: string;
+  leaseSeconds: number;
+  expiresAt: number | null;
+  package: string | null;
+}
+
+export interface LogoutOp extends OpBase {
+  kind: 'logout' | 'auto-logout';
+  subscriber: string;
+  ip: string;
+  reason: 'release' | 'decline' | 'reassigned' | 'expired';
+}
+
+export interface RejectOp extends OpBase {
+  kind: 'rejected';
+  reason: string;
+  leaseSeconds: number | null;
+}
+
+/** Counted, no event: not a LEG transaction (DISCOVER…), or a repeat of one already applied. */
+export interface SilentOp {
+  kind: 'ignored' | 'duplicate';
+  reason: string;
+  time: number;
+}
+
+export type Op = LogonOp | LogoutOp | RejectOp | SilentOp;

@@ -1,0 +1,396 @@
+/**
+ * The subscriber manager's database: node:sqlite (WAL), authoritative on disk, with a
+ * write-behind cache in memory so the hot path never waits for SQLite.
+ *
+ * Durability: changes are applied to the cache and written to SQLite in one transaction per
+ * batch (`commit`), together with the counters and the replay position of the source. The
+ * engine writes a batch's events only after its commit returned, so an event that was
+ * reported is on disk (synchronous=FULL: the WAL is fsynced at every commit; NORMAL could
+ * lose the last batches on power loss and the restarted LEG would report them again). A
+ * crash loses at most the uncommitted batch, which was never reported; a replay restarts
+ * from the committed position and reproduces it.
+ *
+ * Schema versions live in PRAGMA user_version; MIGRATIONS[i] upgrades i → i+1.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentError } from '../errors.ts';
+import type { IpMapping, LogonOp, LogoutOp, StateView, SubscriberRecord } from './state.ts';
+import { ExpiryHeap } from './expiry-heap.ts';
+
+export const DB_FILE = 'leg.sqlite';
+const LOCK_FILE = 'leg.lock';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE subscriber (
+     id TEXT PRIMARY KEY,
+     package TEXT,
+     modem INTEGER NOT NULL,
+     last_xid INTEGER NOT NULL,
+     last_chaddr TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE mapping (
+     ip TEXT PRIMARY KEY,
+     subscriber TEXT NOT NULL,
+     chaddr TEXT NOT NULL,
+     xid INTEGER NOT NULL,
+     lease_seconds INTEGER NOT NULL,
+     expires_at INTEGER,
+     updated_at INTEGER NOT NULL,
+     active INTEGER NOT NULL,
+     end_reason TEXT
+   ) WITHOUT ROWID;
+   CREATE INDEX mapping_subscriber ON mapping(subscriber);
+   CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE position (source TEXT PRIMARY KEY, capture_id TEXT NOT NULL, idx INTEGER NOT NULL, time INTEGER NOT NULL) WITHOUT ROWID;`,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface Position {
+  /** identifies the capture (hash of its first packet) so a different file starts at 0 */
+  captureId: string;
+  /** packets of that capture already processed */
+  index: number;
+  /** capture time (ms) of the last processed packet */
+  time: number;
+}
+
+export function openDatabase(path: string): DatabaseSync {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+    db.exec('PRAGMA busy_timeout = 5000');
+    if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+  } catch (e) {
+    throw new AgentError('LEG_STATE_OPEN', `cannot open the LEG database ${path}: ${e instanceof Error ? e.message : String(e)}`, { path });
+  }
+  migrate(db, path);
+  return db;
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  const row = db.prepare('PRAGMA user_version').get();
+  const version = Number(row?.user_version ?? 0);
+  if (version > SCHEMA_VERSION) {
+    throw new AgentError('LEG_STATE_NEWER', `${path} has schema ${version}, this agent knows up to ${SCHEMA_VERSION}`, { path, version });
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(MIGRATIONS[v] as string);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw new AgentError('LEG_STATE_MIGRATE', `migrating ${path} to schema ${v + 1} failed: ${e instanceof Error ? e.message : String(e)}`, { path });
+    }
+  }
+}
+
+/** One LEG process per state directory: a pid lock file, stale locks (dead pid) are taken over. */
+function acquireLock(dir: string): string {
+  const file = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return file;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw new AgentError('LEG_STATE_LOCK', `cannot lock ${dir}: ${String(e)}`, { dir });
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      let alive = false;
+      try {
+        if (Number.isInteger(pid) && pid > 0) {
+          process.kill(pid, 0);
+          alive = true;
+        }
+      } catch {
+        alive = false;
+      }
+      if (alive) throw new AgentError('LEG_STATE_LOCKED', `${dir} is in use by LEG process ${pid}`, { dir, pid });
+      rmSync(file, { force: true });
+    }
+  }
+  throw new AgentError('LEG_STATE_LOCK', `cannot lock ${dir}`, { dir });
+}
+
+function num(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : Number(v ?? 0);
+}
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : String(v ?? '');
+}
+
+export function rowToMapping(r: Record<string, unknown>): IpMapping {
+  return {
+    ip: str(r.ip),
+    subscriber: str(r.subscriber),
+    chaddr: str(r.chaddr),
+    xid: num(r.xid),
+    leaseSeconds: num(r.lease_seconds),
+    expiresAt: r.expires_at === null || r.expires_at === undefined ? null : num(r.expires_at),
+    updatedAt: num(r.updated_at),
+    active: num(r.active) === 1,
+    endReason: r.end_reason === null || r.end_reason === undefined ? null : str(r.end_reason),
+  };
+}
+
+export function rowToSubscriber(r: Record<string, unknown>): SubscriberRecord {
+  return {
+    id: str(r.id),
+    package: r.package === null || r.package === undefined ? null : str(r.package),
+    modem: num(r.modem) === 1,
+    lastXid: num(r.last_xid),
+    lastChaddr: str(r.last_chaddr),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export class LegStore implements StateView {
+  readonly db: DatabaseSync;
+  private readonly lockFile: string | undefined;
+  private readonly maps = new Map<string, IpMapping>();
+  private readonly subs = new Map<string, SubscriberRecord>();
+  private readonly dirtyMaps = new Set<string>();
+  private readonly dirtySubs = new Set<string>();
+  private readonly counters = new Map<string, number>();
+  private readonly dirtyCounters = new Set<string>();
+  private readonly positions = new Map<string, Position>();
+  private readonly dirtyPositions = new Set<string>();
+  /** `${chaddr}|${xid}` → ip of ACKs applied recently (DECLINE without option 50) */
+  private readonly recentAcks = new Map<string, string>();
+  private readonly heap = new ExpiryHeap();
+  private activeCount = 0;
+  private closed = false;
+  private readonly stmt: {
+    upMap: StatementSync;
+    upSub: StatementSync;
+    upCounter: StatementSync;
+    upPos: StatementSync;
+  };
+
+  /** Opens (creating) the store in `dir`, or a private in-memory database without `dir`. */
+  constructor(dir?: string) {
+    if (dir !== undefined) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new AgentError('LEG_STATE_OPEN', `cannot create state directory ${dir}: ${e instanceof Error ? e.message : String(e)}`, { dir });
+      }
+      this.lockFile = acquireLock(dir);
+    }
+    try {
+      this.db = openDatabase(dir === undefined ? ':memory:' : join(dir, DB_FILE));
+    } catch (e) {
+      if (this.lockFile) rmSync(this.lockFile, { force: true });
+      throw e;
+    }
+    this.stmt = {
+      upMap: this.db.prepare(
+        `INSERT INTO mapping (ip, subscriber, chaddr, xid, lease_seconds, expires_at, updated_at, active, end_reason) VALUES (?,?,?,?,?,?,?,?,?)
+         ON CONFLICT(ip) DO UPDATE SET subscriber=excluded.subscriber, chaddr=excluded.chaddr, xid=excluded.xid, lease_seconds=excluded.lease_seconds,
+           expires_at=excluded.expires_at, updated_at=excluded.updated_at, active=excluded.active, end_reason=excluded.end_reason`,
+      ),
+      upSub: this.db.prepare(
+        `INSERT INTO subscriber (id, package, modem, last_xid, last_chaddr, created_at, updated_at) VALUES (?,?,?,?,?,?,?)
+         ON CONFLICT(id) DO UPDATE SET package=excluded.package, modem=excluded.modem, last_xid=excluded.last_xid,
+           last_chaddr=excluded.last_chaddr, updated_at=excluded.updated_at`,
+      ),
+      upCounter: this.db.prepare('INSERT INTO counter (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value'),
+      upPos: this.db.prepare(
+        'INSERT INTO position (source, capture_id, idx, time) VALUES (?,?,?,?) ON CONFLICT(source) DO UPDATE SET capture_id=excluded.capture_id, idx=excluded.idx, time=excluded.time',
+      ),
+    };
+    this.load();
+  }
+
+  private load(): void {
+    for (const r of this.db.prepare('SELECT * FROM subscriber').iterate()) {
+      const s = rowToSubscriber(r);
+      this.subs.set(s.id, s);
+    }
+    for (const r of this.db.prepare('SELECT * FROM mapping').iterate()) {
+      const m = rowToMapping(r);
+      this.maps.set(m.ip, m);
+      if (m.active) {
+        this.activeCount++;
+        if (m.expiresAt !== null) this.heap.push(m.expiresAt, m.ip);
+        this.recentAcks.set(`${m.chaddr}|${m.xid}`, m.ip);
+      }
+    }
+    for (const r of this.db.prepare('SELECT name, value FROM counter').iterate()) this.counters.set(str(r.name), num(r.value));
+    for (const r of this.db.prepare('SELECT * FROM position').iterate()) {
+      this.positions.set(str(r.source), { captureId: str(r.capture_id), index: num(r.idx), time: num(r.time) });
+    }
+  }
+
+  // --- StateView
+  mapping(ip: string): IpMapping | undefined {
+    return this.maps.get(ip);
+  }
+  subscriber(id: string): SubscriberRecord | undefined {
+    return this.subs.get(id);
+  }
+  mappingByAck(chaddr: string, xid: number): IpMapping | undefined {
+    const ip = this.recentAcks.get(`${chaddr}|${xid}`);
+    const m = ip === undefined ? undefined : this.maps.get(ip);
+    return m && m.chaddr === chaddr && m.xid === xid ? m : undefined;
+  }
+
+  get subscriberCount(): number {
+    return this.subs.size;
+  }
+  get activeMappings(): number {
+    return this.activeCount;
+  }
+
+  // --- changes (cache now, disk at commit)
+  applyLogon(op: LogonOp): void {
+    const prev = this.subs.get(op.subscriber);
+    this.subs.set(op.subscriber, {
+      id: op.subscriber,
+      package: op.package,
+      modem: op.modem,
+      lastXid: op.xid ?? 0,
+      lastChaddr: op.chaddr ?? '',
+      createdAt: prev?.createdAt ?? op.time,
+      updatedAt: op.time,
+    });
+    this.dirtySubs.add(op.subscriber);
+    if (op.modem || op.ip === null) return;
+    const old = this.maps.get(op.ip);
+    if (!old?.active) this.activeCount++;
+    const m: IpMapping = {
+      ip: op.ip,
+      subscriber: op.subscriber,
+      chaddr: op.chaddr ?? '',
+      xid: op.xid ?? 0,
+      leaseSeconds: op.leaseSeconds,
+      expiresAt: op.expiresAt,
+      updatedAt: op.time,
+      active: true,
+      endReason: null,
+    };
+    this.maps.set(op.ip, m);
+    this.dirtyMaps.add(op.ip);
+    if (m.expiresAt !== null) this.heap.push(m.expiresAt, m.ip);
+    if (this.recentAcks.size > 100_000) this.recentAcks.clear();
+    this.recentAcks.set(`${m.chaddr}|${m.xid}`, m.ip);
+    if (this.heap.size > 2 * this.activeCount + 4096) this.compactHeap();
+  }
+
+  applyLogout(op: LogoutOp): void {
+    const m = this.maps.get(op.ip);
+    if (!m || !m.active) return;
+    this.activeCount--;
+    const ended: IpMapping = { ...m, active: false, endReason: op.reason, updatedAt: op.time };
+    if (op.reason === 'release' || op.reason === 'decline') {
+      ended.xid = op.xid ?? m.xid;
+      ended.chaddr = op.chaddr ?? m.chaddr;
+    }
+    this.maps.set(op.ip, ended);
+    this.dirtyMaps.add(op.ip);
+  }
+
+  /** Earliest expiry time of an active mapping, if any (stale heap entries are dropped). */
+  nextExpiry(): number | undefined {
+    for (;;) {
+      const t = this.heap.peekTime();
+      if (t === undefined) return undefined;
+      const top = this.heap.pop() as { expiresAt: number; ip: string };
+      const m = this.maps.get(top.ip);
+      if (m && m.active && m.expiresAt === top.expiresAt) {
+        this.heap.push(top.expiresAt, top.ip);
+        return t;
+      }
+    }
+  }
+
+  /** Active mappings whose expiry is before `now`, earliest first (not yet logged out). */
+  takeExpired(now: number): IpMapping[] {
+    const out: IpMapping[] = [];
+    for (;;) {
+      const t = this.nextExpiry();
+      if (t === undefined || t >= now) return out;
+      const top = this.heap.pop() as { expiresAt: number; ip: string };
+      out.push(this.maps.get(top.ip) as IpMapping);
+    }
+  }
+
+  private compactHeap(): void {
+    this.heap.compact((t, ip) => {
+      const m = this.maps.get(ip);
+      return m !== undefined && m.active && m.expiresAt === t;
+    });
+  }
+
+  count(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+    this.dirtyCounters.add(name);
+  }
+  counterValues(): Record<string, number> {
+    return Object.fromEntries([...this.counters.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  position(source: string): Position | undefined {
+    return this.positions.get(source);
+  }
+  setPosition(source: string, p: Position): void {
+    this.positions.set(source, p);
+    this.dirtyPositions.add(source);
+  }
+
+  get dirty(): boolean {
+    return this.dirtyMaps.size + this.dirtySubs.size + this.dirtyCounters.size + this.dirtyPositions.size > 0;
+  }
+
+  /** Writes every change since the last commit in one SQLite transaction. */
+  commit(): void {
+    if (!this.dirty) return;
+    const { upMap, upSub, upCounter, upPos } = this.stmt;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const id of this.dirtySubs) {
+        const s = this.subs.get(id) as SubscriberRecord;
+        upSub.run(s.id, s.package, s.modem ? 1 : 0, s.lastXid, s.lastChaddr, s.createdAt, s.updatedAt);
+      }
+      for (const ip of this.dirtyMaps) {
+        const m = this.maps.get(ip) as IpMapping;
+        upMap.run(m.ip, m.subscriber, m.chaddr, m.xid, m.leaseSeconds, m.expiresAt, m.updatedAt, m.active ? 1 : 0, m.endReason);
+      }
+      for (const n of this.dirtyCounters) upCounter.run(n, this.counters.get(n) ?? 0);
+      for (const s of this.dirtyPositions) {
+        const p = this.positions.get(s) as Position;
+        upPos.run(s, p.captureId, p.index, p.time);
+      }
+      this.db.exec('COMMIT');
+    } catch (e) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        /* the transaction is already gone */
+      }
+      throw new AgentError('LEG_STATE_WRITE', `committing LEG state failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.dirtySubs.clear();
+    this.dirtyMaps.clear();
+    this.dirtyCounters.clear();
+    this.dirtyPositions.clear();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.close();
+    } finally {
+      if (this.lockFile) rmSync(this.lockFile, { force: true });
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The LEG's normalized transaction: what the rules need from one DHCP message or one SCE
+ * RDR record, and nothing else. Pure. Options are addressed by selector text: "51",
+ * "60", and option 82 sub-options as "82.1", "82.2", "82.6".
+ */
+import type { DhcpMessage } from '../dhcp/message.ts';
+import { Opt, MessageType } from '../dhcp/message.ts';
+import { decodeRelayAgent } from '../dhcp/relay-agent.ts';
+import { macToString } from '../util/bytes.ts';
+
+export interface LegTransaction {
+  /** ms since the epoch: capture time, RDR end_time, or the wall clock (live) */
+  time: number;
+  /** DHCP message type (option 53); 0 when absent (BOOTP) */
+  messageType: number;
+  xid: number;
+  /** client hardware address "aa:bb:cc:dd:ee:ff" (lowercase) */
+  chaddr: string;
+  /** "0.0.0.0" when not set */
+  ciaddr: string;
+  yiaddr: string;
+  /**
+   * ACK: true = lease extension (client was bound: ciaddr set), false = initial logon
+   * (ciaddr 0), undefined = not known (RDR records carry no ciaddr).
+   */
+  renewing: boolean | undefined;
+  /** the address a RELEASE gives back (ciaddr) or a DECLINE refuses (option 50) */
+  releasedIp?: string;
+  /** option 51; undefined when absent; NaN when present but not 4 bytes */
+  leaseSeconds?: number;
+  /** option data by selector ("60", "82", "82.1" …), first instance */
+  options: ReadonlyMap<string, Uint8Array>;
+  /** set when option 82 could not be parsed (its sub-options are then absent) */
+  relayError?: string;
+}
+
+export const ZERO_IP = '0.0.0.0';
+
+function ipOf(b: Uint8Array | undefined): string | undefined {
+  if (!b || b.length !== 4) return undefined;
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
+
+export function leaseFromOption(b: Uint8Array | undefined): number | undefined {
+  if (!b) return undefined;
+  if (b.length !== 4) return NaN;
+  return (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
+}
+
+/** Adds option 82's sub-options as "82.N" to `opts`; returns an error text when malformed. */
+export function addRelaySubOptions(opts: Map<string, Uint8Array>, data: Uint8Array): string | undefined {
+  try {
+    const info = decodeRelayAgent(data);
+    for (const s of info.subOptions) {
+      const k = `82.${s.code}`;
+      if (!opts.has(k)) opts.set(k, s.data);
+    }
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** Normalizes a decoded DHCP message seen at `time` (ms). */
+export function fromDhcpMessage(msg: DhcpMessage, time: number): LegTransaction {
+  const options = new Map<string, Uint8Array>();
+  let relayError: string | undefined;
+  for (const o of msg.options) {
+    const k = String(o.code);
+    if (options.has(k)) continue;
+    options.set(k, o.data);
+    if (o.code === Opt.RELAY_AGENT) relayError = addRelaySubOptions(options, o.data);
+  }
+  const mt = options.get(String(Opt.MESSAGE_TYPE));
+  const messageType = mt && mt.length === 1 ? (mt[0] as number) : 0;
+  const hlen = msg.hlen >= 1 && msg.hlen <= 16 ? msg.hlen : 6;
+  const tx: LegTransaction = {
+    time,
+    messageType,
+    xid: msg.xid >>> 0,
+    chaddr: macToString(msg.chaddr, hlen),
+    ciaddr: msg.ciaddr,
+    yiaddr: msg.yiaddr,
+    renewing: msg.ciaddr !== ZERO_IP,
+    options,
+  };
+  const lease = leaseFromOption(options.get(String(Opt.LEASE_TIME)));
+  if (lease !== undefined) tx.leaseSeconds = lease;
+  if (relayError !== undefined) tx.relayError = relayError;
+  if (messageType === MessageType.RELEASE && msg.ciaddr !== ZERO_IP) tx.releasedIp = msg.ciaddr;
+  if (messageType === MessageType.DECLINE) {
+    const req = ipOf(options.get(String(Opt.REQUESTED_IP)));
+    if (req !== undefined && req !== ZERO_IP) tx.releasedIp = req;
+  }
+  return tx;
+}
