@@ -7,6 +7,7 @@ import type { ClientConfig } from './client-types.ts';
 import type { Lease } from './lease.ts';
 import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, MessageType, Opt, type DhcpMessage, type DhcpOption } from './message.ts';
 import { renewTimes } from './client-timers.ts';
+import { getOption } from './options.ts';
 import { decodeOption43ForClass } from '../option43/index.ts';
 import { isAgentError } from '../errors.ts';
 import { ipv4ToString, maskToPrefix, parseIpv4, toHex } from '../util/bytes.ts';
@@ -17,8 +18,9 @@ function opt(code: number, data: Uint8Array | number[]): DhcpOption {
   return { code, data: data instanceof Uint8Array ? data : Uint8Array.from(data) };
 }
 
+/** Raw option data (the codec's view); the typed readers below are lenient: a malformed option reads as absent. */
 export function findOption(msg: DhcpMessage, code: number): Uint8Array | undefined {
-  return msg.options.find((o) => o.code === code)?.data;
+  return getOption(msg, code);
 }
 
 export function messageTypeOf(msg: DhcpMessage): number | undefined {

@@ -1,0 +1,86 @@
+/**
+ * Remembers the bound lease across restarts (for INIT-REBOOT): one JSON file per interface
+ * in the state directory, written atomically (temp + fsync + rename + dir fsync), mode 0600
+ * because the option 43 offer may hold the FTP password. A missing, unreadable or invalid
+ * file reads as "no lease" (reported, never fatal): the client then simply DISCOVERs.
+ */
+import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Lease } from './lease.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
+
+const ip = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
+
+const offerSchema = z.object({
+  protocol: z.enum(['tftp', 'ftp']).optional(),
+  server: z.string().optional(),
+  user: z.string().optional(),
+  password: z.string().optional(),
+  softwareFile: z.string().optional(),
+  softwareMd5: z.string().optional(),
+  configFile: z.string().optional(),
+  configMd5: z.string().optional(),
+  flags: z.number().int().optional(),
+  urgent: z.boolean().optional(),
+  unknown: z.array(z.object({ code: z.number().int(), hex: z.string() })),
+});
+
+const leaseSchema = z.object({
+  iface: z.string().min(1),
+  address: ip,
+  prefixLength: z.number().int().min(1).max(32),
+  routers: z.array(ip),
+  dns: z.array(ip),
+  domain: z.string().optional(),
+  serverId: ip,
+  leaseSeconds: z.number().int().positive(),
+  renewSeconds: z.number().int().nonnegative(),
+  rebindSeconds: z.number().int().nonnegative(),
+  acquiredAt: z.number(),
+  vendorClass: z.string(),
+  option43: offerSchema.optional(),
+  option43Hex: z.string().optional(),
+  option43Error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+const fileSchema = z.object({ version: z.literal(1), lease: leaseSchema });
+
+export function leaseFilePath(stateDir: string, iface: string): string {
+  return join(stateDir, `dhcp-lease-${iface}.json`);
+}
+
+export type LoadedLease = { kind: 'ok'; lease: Lease } | { kind: 'missing' } | { kind: 'invalid'; reason: string };
+
+export async function loadLease(stateDir: string, iface: string): Promise<LoadedLease> {
+  let text: string;
+  try {
+    text = await readFile(leaseFilePath(stateDir, iface), 'utf8');
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ENOENT') return { kind: 'missing' };
+    return { kind: 'invalid', reason: e instanceof Error ? e.message : String(e) };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', reason: 'not JSON' };
+  }
+  const r = fileSchema.safeParse(json);
+  if (!r.success) return { kind: 'invalid', reason: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300) };
+  if (r.data.lease.iface !== iface) return { kind: 'invalid', reason: `lease is for ${r.data.lease.iface}` };
+  return { kind: 'ok', lease: r.data.lease };
+}
+
+export async function saveLease(stateDir: string, lease: Lease): Promise<void> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(leaseFilePath(stateDir, lease.iface), JSON.stringify({ version: 1, lease }, null, 2) + '\n', { code: 'DHCP_LEASE_SAVE_FAILED', mode: 0o600 });
+}
+
+export async function clearLease(stateDir: string, iface: string): Promise<void> {
+  try {
+    await unlink(leaseFilePath(stateDir, iface));
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'ENOENT') throw e;
+  }
+}

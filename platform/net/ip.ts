@@ -1,0 +1,223 @@
+/**
+ * Real network backend: `ip` commands that work the same with iproute2 and busybox `ip`
+ * (only `addr add/del/show`, `route replace/del/show`; plain-text output, no -json / -brief),
+ * an atomic resolv.conf, and an ARP probe with busybox `arping -D` (exit 1 = someone answered;
+ * iputils arping has the same -D/-I/-c/-w flags and exit code and can be configured instead).
+ *
+ * applyLease is idempotent (a renew with nothing changed runs only the read-only `show`
+ * commands) and all-or-nothing: when a step fails, the steps already done are undone in
+ * reverse order before the error is thrown.
+ */
+import { readFile, unlink } from 'node:fs/promises';
+import type { LeaseConfig, NetConfigurator } from '../types.ts';
+import type { Exec } from './exec.ts';
+import { execCommand } from './exec.ts';
+import { AgentError } from '../../agent/errors.ts';
+import { writeFileAtomic } from '../../agent/util/atomic-file.ts';
+import { ipv4ToNumber, numberToIpv4, parseIpv4 } from '../../agent/util/bytes.ts';
+
+export interface IpNetOptions {
+  /** argv prefix of the ip tool: ['ip'] (default), ['busybox', 'ip'], or ['ip', 'netns', 'exec', NS, 'ip'] */
+  ip?: string[];
+  /** argv prefix of arping; default ['busybox', 'arping'] */
+  arping?: string[];
+  /** where DNS servers are written; default /etc/resolv.conf */
+  resolvConf?: string;
+  /** ARP probe: requests sent (default 2) and seconds to wait (default 2) */
+  arpCount?: number;
+  arpWaitSeconds?: number;
+  exec?: Exec;
+}
+
+const BROADCAST_HOST = '255.255.255.255/32';
+const RESOLV_OPTS = { code: 'NET_RESOLV_WRITE_FAILED', mode: 0o644 };
+
+export function broadcastOf(address: string, prefixLength: number): string {
+  const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  return numberToIpv4((ipv4ToNumber(address) | (~mask >>> 0)) >>> 0);
+}
+
+/** `inet A/P` entries of `ip addr show dev IF` (iproute2 and busybox print the same lines). */
+export function parseInetAddrs(text: string): Array<{ address: string; prefixLength: number }> {
+  const out: Array<{ address: string; prefixLength: number }> = [];
+  for (const m of text.matchAll(/^\s*inet (\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?/gm)) {
+    out.push({ address: m[1] ?? '', prefixLength: m[2] === undefined ? 32 : Number(m[2]) });
+  }
+  return out;
+}
+
+/** Gateways of `default via G …` lines of `ip route show` for `iface`. */
+export function parseDefaultRoutes(text: string, iface: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^default via (\d+\.\d+\.\d+\.\d+) dev (\S+)/.exec(line.trim());
+    if (m && m[2] === iface && m[1]) out.push(m[1]);
+  }
+  return out;
+}
+
+export function resolvConfText(lease: LeaseConfig): string {
+  const lines = [`# written by cpe-agent for ${lease.iface} (DHCP lease ${lease.address}/${lease.prefixLength})`];
+  if (lease.domain) lines.push(`search ${lease.domain}`);
+  for (const d of lease.dns) lines.push(`nameserver ${d}`);
+  return lines.join('\n') + '\n';
+}
+
+function checkIface(iface: string): string {
+  if (!/^[A-Za-z0-9_.@:-]{1,15}$/.test(iface)) throw new AgentError('NET_IFACE_INVALID', `not an interface name: ${JSON.stringify(iface)}`);
+  return iface;
+}
+
+function checkLease(l: LeaseConfig): void {
+  checkIface(l.iface);
+  parseIpv4(l.address);
+  if (!Number.isInteger(l.prefixLength) || l.prefixLength < 1 || l.prefixLength > 32) {
+    throw new AgentError('NET_LEASE_INVALID', `prefix length ${l.prefixLength} out of range`, { iface: l.iface });
+  }
+  for (const r of l.routers) parseIpv4(r);
+  for (const d of l.dns) parseIpv4(d);
+  if (l.domain !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(l.domain)) {
+    throw new AgentError('NET_LEASE_INVALID', 'domain name has characters resolv.conf cannot hold', { iface: l.iface });
+  }
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export class IpNet implements NetConfigurator {
+  private readonly ipCmd: string[];
+  private readonly arpingCmd: string[];
+  readonly resolvConf: string;
+  private readonly arpCount: number;
+  private readonly arpWait: number;
+  private readonly exec: Exec;
+
+  constructor(opts: IpNetOptions = {}) {
+    this.ipCmd = opts.ip ?? ['ip'];
+    this.arpingCmd = opts.arping ?? ['busybox', 'arping'];
+    this.resolvConf = opts.resolvConf ?? '/etc/resolv.conf';
+    this.arpCount = opts.arpCount ?? 2;
+    this.arpWait = opts.arpWaitSeconds ?? 2;
+    this.exec = opts.exec ?? execCommand;
+  }
+
+  /** Runs `ip …`; throws NET_CMD_FAILED with the tool's message unless `allowFail`. */
+  private async ip(args: string[], allowFail = false): Promise<{ code: number; stdout: string }> {
+    const argv = [...this.ipCmd, ...args];
+    let r;
+    try {
+      r = await this.exec(argv);
+    } catch (e) {
+      throw new AgentError('NET_CMD_FAILED', `cannot run ${argv[0] ?? 'ip'}: ${e instanceof Error ? e.message : String(e)}`, { cmd: `ip ${args.join(' ')}` });
+    }
+    if (r.code !== 0 && !allowFail) {
+      throw new AgentError('NET_CMD_FAILED', `ip ${args.join(' ')} failed: ${r.stderr.trim() || `exit ${r.code}`}`, { cmd: `ip ${args.join(' ')}`, exit: r.code });
+    }
+    return r;
+  }
+
+  async addBroadcastRoute(iface: string): Promise<void> {
+    await this.ip(['route', 'replace', BROADCAST_HOST, 'dev', checkIface(iface)]);
+  }
+
+  async removeBroadcastRoute(iface: string): Promise<void> {
+    await this.ip(['route', 'del', BROADCAST_HOST, 'dev', checkIface(iface)], true);
+  }
+
+  async addresses(iface: string): Promise<Array<{ address: string; prefixLength: number }>> {
+    return parseInetAddrs((await this.ip(['addr', 'show', 'dev', checkIface(iface)])).stdout);
+  }
+
+  async defaultRoutes(iface: string): Promise<string[]> {
+    return parseDefaultRoutes((await this.ip(['route', 'show'])).stdout, checkIface(iface));
+  }
+
+  async applyLease(lease: LeaseConfig, previous?: LeaseConfig): Promise<void> {
+    checkLease(lease);
+    if (previous) checkLease(previous);
+    const iface = lease.iface;
+    const cidr = `${lease.address}/${lease.prefixLength}`;
+    const undo: Array<() => Promise<unknown>> = [];
+    try {
+      // 1. address (kept when already there: no flap on renew)
+      const have = await this.addresses(iface);
+      if (!have.some((a) => a.address === lease.address && a.prefixLength === lease.prefixLength)) {
+        for (const a of have.filter((x) => x.address === lease.address)) {
+          await this.ip(['addr', 'del', `${a.address}/${a.prefixLength}`, 'dev', iface]);
+          undo.push(() => this.ip(['addr', 'add', `${a.address}/${a.prefixLength}`, 'broadcast', broadcastOf(a.address, a.prefixLength), 'dev', iface], true));
+        }
+        await this.ip(['addr', 'add', cidr, 'broadcast', broadcastOf(lease.address, lease.prefixLength), 'dev', iface]);
+        undo.push(() => this.ip(['addr', 'del', cidr, 'dev', iface], true));
+      }
+      // 2. default route via the first router
+      const router = lease.routers[0];
+      if (router !== undefined) {
+        const gws = await this.defaultRoutes(iface);
+        if (gws.length !== 1 || gws[0] !== router) {
+          await this.ip(['route', 'replace', 'default', 'via', router, 'dev', iface]);
+          const old = gws[0];
+          undo.push(() =>
+            old !== undefined
+              ? this.ip(['route', 'replace', 'default', 'via', old, 'dev', iface], true)
+              : this.ip(['route', 'del', 'default', 'via', router, 'dev', iface], true),
+          );
+        }
+      } else if (previous?.routers[0] !== undefined) {
+        await this.ip(['route', 'del', 'default', 'via', previous.routers[0], 'dev', iface], true);
+      }
+      // 3. DNS, atomically, only when it changed
+      const want = resolvConfText(lease);
+      const old = await readText(this.resolvConf);
+      if (old !== want) {
+        await writeFileAtomic(this.resolvConf, want, RESOLV_OPTS);
+        undo.push(() => (old === undefined ? unlink(this.resolvConf) : writeFileAtomic(this.resolvConf, old, RESOLV_OPTS)));
+      }
+    } catch (e) {
+      for (const u of undo.reverse()) await u().catch(() => undefined);
+      if (e instanceof AgentError) throw e;
+      throw new AgentError('NET_APPLY_FAILED', `applying ${cidr} on ${iface} failed: ${e instanceof Error ? e.message : String(e)}`, { iface }, { cause: e });
+    }
+    // 4. the previous address goes last, once the new one is fully in place
+    if (previous && (previous.address !== lease.address || previous.prefixLength !== lease.prefixLength)) {
+      await this.ip(['addr', 'del', `${previous.address}/${previous.prefixLength}`, 'dev', previous.iface], true);
+    }
+  }
+
+  async removeLease(lease: LeaseConfig): Promise<void> {
+    checkLease(lease);
+    const iface = lease.iface;
+    const router = lease.routers[0];
+    if (router !== undefined && (await this.defaultRoutes(iface)).includes(router)) {
+      await this.ip(['route', 'del', 'default', 'via', router, 'dev', iface], true);
+    }
+    const have = await this.addresses(iface);
+    if (have.some((a) => a.address === lease.address)) {
+      await this.ip(['addr', 'del', `${lease.address}/${lease.prefixLength}`, 'dev', iface]);
+    }
+    // resolv.conf: only reset what we wrote for this lease (never another tool's file)
+    const cur = await readText(this.resolvConf);
+    if (cur !== undefined && cur === resolvConfText(lease)) {
+      await writeFileAtomic(this.resolvConf, `# written by cpe-agent: no lease on ${iface}\n`, RESOLV_OPTS);
+    }
+  }
+
+  async addressInUse(iface: string, address: string): Promise<boolean> {
+    parseIpv4(address);
+    const argv = [...this.arpingCmd, '-D', '-I', checkIface(iface), '-c', String(this.arpCount), '-w', String(this.arpWait), address];
+    let r;
+    try {
+      r = await this.exec(argv);
+    } catch (e) {
+      throw new AgentError('NET_ARPING_FAILED', `cannot run arping: ${e instanceof Error ? e.message : String(e)}`, { iface });
+    }
+    if (r.code === 0) return false;
+    if (r.code === 1 && !/usage|invalid|unknown|can't|cannot|no such/i.test(r.stderr)) return true;
+    throw new AgentError('NET_ARPING_FAILED', `arping failed: ${r.stderr.trim() || `exit ${r.code}`}`, { iface, exit: r.code });
+  }
+}
