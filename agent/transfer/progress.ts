@@ -82,7 +82,7 @@ export interface ProgressRenderer {
 export function createProgressRenderer(opts: {
   label: string;
   log: Logger;
-  stream?: NodeJS.WriteStream;
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
   intervalMs?: number;
   now?: () => number;
 }): ProgressRenderer {
@@ -91,7 +91,7 @@ export function createProgressRenderer(opts: {
   return logRenderer(opts.label, opts.log, opts.intervalMs ?? 5000, opts.now ?? Date.now);
 }
 
-function barRenderer(label: string, stream: NodeJS.WriteStream): ProgressRenderer {
+function barRenderer(label: string, stream: NodeJS.WritableStream): ProgressRenderer {
   const bar = new cliProgress.SingleBar(
     {
       stream,

@@ -1,0 +1,39 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { HashingSink, digestStream } from '../../agent/transfer/hashing-sink.ts';
+
+describe('HashingSink', () => {
+  it('MD5 and SHA-256 of the stream equal those of the whole, for any chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 5000 }), { maxLength: 20 }), async (chunks) => {
+        const received: Uint8Array[] = [];
+        const sink = new HashingSink({ write: (c) => void received.push(c) });
+        for (const c of chunks) await sink.write(c);
+        const whole = Buffer.concat(chunks);
+        expect(sink.digest()).toEqual({
+          bytes: whole.length,
+          md5: createHash('md5').update(whole).digest('hex'),
+          sha256: createHash('sha256').update(whole).digest('hex'),
+        });
+        expect(Buffer.concat(received).equals(whole)).toBe(true);
+      }),
+    );
+  });
+
+  it('counts only what the inner sink accepted', async () => {
+    const sink = new HashingSink({
+      write: (c) => {
+        if (c[0] === 0xff) throw new Error('disk full');
+      },
+    });
+    await sink.write(Uint8Array.of(1, 2, 3));
+    await expect(sink.write(Uint8Array.of(0xff))).rejects.toThrow('disk full');
+    expect(sink.digest()).toMatchObject({ bytes: 3, md5: createHash('md5').update(Uint8Array.of(1, 2, 3)).digest('hex') });
+  });
+
+  it('known vector: MD5 of the empty stream', async () => {
+    async function* none(): AsyncIterable<Uint8Array> {}
+    expect((await digestStream(none())).md5).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+});
