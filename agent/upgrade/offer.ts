@@ -7,7 +7,7 @@ import type { Option43Offer } from '../option43/types.ts';
 import { MASK } from '../log.ts';
 
 /** The offer as logged and stored: the password replaced by `***`. */
-export type MaskedOffer = Omit<Option43Offer, 'password'> & { password?: string };
+export type MaskedOffer = Omit<Option43Offer, 'password'> & { password?: typeof MASK };
 
 export function maskOffer(offer: Option43Offer): MaskedOffer {
   const { password, ...rest } = offer;

@@ -1,0 +1,90 @@
+/**
+ * The sim backend of AgentPlatform (platform/sim/*): slot files in a directory, a JSON boot
+ * environment, a rebooter that ends the process. The factory image (config
+ * platform.sim.factoryImage) is copied into slot A on the very first start, like the
+ * factory flashing step of a real board.
+ */
+import { createReadStream } from 'node:fs';
+import { copyFile, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from '../log.ts';
+import { AgentError } from '../errors.ts';
+import { digestStream } from '../transfer/hashing-sink.ts';
+import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
+import { versionFromFileName } from '../upgrade/version.ts';
+import type { SlotName } from '../../platform/types.ts';
+import type { AgentPlatform, SlotContent } from './platform.ts';
+
+export interface SimPlatformConfig {
+  dir: string;
+  slotCapacity: number;
+  factoryImage?: string;
+  factoryVersion?: string;
+  versionPattern: string;
+}
+
+async function fileDigests(path: string): Promise<SlotContent | null> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  if (size === 0) return null;
+  const d = await digestStream(createReadStream(path));
+  return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+}
+
+/** `exit`: what the sim reboot does to the process (default: process.exit; tests record it). */
+export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, exit?: (code: number) => void): Promise<AgentPlatform> {
+  const sim = await openSimPlatform(cfg.dir, { capacity: cfg.slotCapacity, log, ...(exit ? { exit } : {}) });
+  return {
+    ref: { backend: 'sim', dir: cfg.dir },
+    slots: sim.slots,
+    bootEnv: sim.bootEnv,
+    rebooter: sim.rebooter,
+    async boot() {
+      const o = await sim.boot();
+      return { slot: o.slot, trial: o.trial, ...(o.fellBackFrom ? { fellBackFrom: o.fellBackFrom } : {}), ...(o.rebootReason ? { rebootReason: o.rebootReason } : {}) };
+    },
+    inspectSlot: (slot: SlotName) => fileDigests(slotPath(cfg.dir, slot)),
+    async installFactory(slot: SlotName) {
+      if (!cfg.factoryImage) return null;
+      const src = cfg.factoryImage;
+      const srcInfo = await stat(src).catch((e: unknown) => {
+        throw new AgentError('CONFIG_INVALID', `platform.sim.factoryImage: cannot read ${src}: ${e instanceof Error ? e.message : String(e)}`, { path: 'platform.sim.factoryImage' });
+      });
+      if (srcInfo.size === 0) throw new AgentError('CONFIG_INVALID', `platform.sim.factoryImage: ${src} is empty`, { path: 'platform.sim.factoryImage' });
+      if (srcInfo.size > cfg.slotCapacity) {
+        throw new AgentError('SLOT_TOO_SMALL', `factory image ${src} is ${srcInfo.size} bytes, slot ${slot} holds ${cfg.slotCapacity}`, { slot, bytes: srcInfo.size, capacity: cfg.slotCapacity });
+      }
+      const dst = slotPath(cfg.dir, slot);
+      const tmp = join(dirname(dst), `.${basename(dst)}.factory-${process.pid}`);
+      try {
+        await copyFile(src, tmp);
+        const fh = await open(tmp, 'r+');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, dst);
+        const d = await open(dirname(dst), 'r');
+        try {
+          await d.sync();
+        } finally {
+          await d.close();
+        }
+      } catch (e) {
+        await unlink(tmp).catch(() => undefined);
+        throw new AgentError('SLOT_IO', `cannot install the factory image into slot ${slot}: ${e instanceof Error ? e.message : String(e)}`, { slot });
+      }
+      const content = await fileDigests(dst);
+      if (!content) throw new AgentError('SLOT_IO', `slot ${slot} is empty after the factory install`, { slot });
+      const version = cfg.factoryVersion ?? versionFromFileName(basename(src), cfg.versionPattern)?.text ?? null;
+      log.info({ event: 'factory.install', slot, file: basename(src), md5: content.md5, version }, `factory image ${basename(src)} installed in slot ${slot}`);
+      return { ...content, file: basename(src), version };
+    },
+  };
+}
