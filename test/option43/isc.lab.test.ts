@@ -1,6 +1,6 @@
 /** ISC dhcpd itself accepts the dhcpd.conf text rendered from the profile (`dhcpd -t`). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -9,13 +9,15 @@ import { renderIscClass, renderIscOptionSpace, renderIscVendorOptions } from '..
 import { CTS_PROFILE } from '../../agent/option43/profiles/cts.ts';
 
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+// By absolute path: node_modules/.bin (first in PATH) holds an unrelated `dhcpd` from the npm dhcp package.
+const DHCPD = ['/usr/sbin/dhcpd', '/usr/bin/dhcpd', '/usr/local/sbin/dhcpd'].find((p) => existsSync(p)) ?? 'dhcpd';
 
 function dhcpdTest(conf: string): { status: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'opt43-isc-'));
   dirs.push(dir);
   const file = join(dir, 'dhcpd.conf');
   writeFileSync(file, conf);
-  const r = spawnSync('dhcpd', ['-t', '-cf', file], { encoding: 'utf8' });
+  const r = spawnSync(DHCPD, ['-t', '-cf', file], { encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -50,12 +52,15 @@ describeLab('ISC dhcpd accepts the rendered option 43 configuration', ['dhcpd'],
         '}',
       ].join('\n');
       const r = dhcpdTest(conf);
+      expect(r.out).toContain('Internet Systems Consortium');
       expect(r.out).not.toMatch(/error|unknown option|expecting/i);
       expect(r.status, r.out).toBe(0);
     });
   }
   it('the check can fail: dhcpd rejects a wrong option type', () => {
     const conf = renderIscOptionSpace(CTS_PROFILE) + 'option cts.protocol "ftp";\n';
-    expect(dhcpdTest(conf).status).not.toBe(0);
+    const r = dhcpdTest(conf);
+    expect(r.out).toMatch(/line \d+: expecting number/);
+    expect(r.status).not.toBe(0);
   });
 });
