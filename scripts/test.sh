@@ -3,9 +3,12 @@
 # `tests: N passed, N failed, N skipped`. Extra arguments go to vitest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
+arch=$(uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+# Only the shipped runtime goes on PATH (node_modules/.bin has an npm `dhcpd` that would
+# shadow ISC dhcpd in the lab).
+export PATH="$PWD/node_modules/node-linux-$arch/bin:$PATH"
 mkdir -p test-results
-vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@"
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@"
 rc=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
