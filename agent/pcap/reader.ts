@@ -86,6 +86,7 @@ export class CaptureStream {
   private nanos = false;
   private linkType = 0;
   private snaplen = 0;
+  private lastSec = -1;
   // pcapng
   private ifaces: Iface[] = [];
   private lastTime = 0;
@@ -193,8 +194,16 @@ export class CaptureStream {
     const orig = u32(b, pos + 12, le);
     const limit = Math.max(this.snaplen, MAX_RECORD);
     const fracMax = this.nanos ? 1e9 : 1e6;
-    // In streaming mode, while resynchronising, demand a fully plausible header.
-    const plausible = incl <= limit && (!this.inGarbage || (frac < fracMax && orig >= incl && orig <= limit * 4));
+    // In streaming mode, while resynchronising, demand a fully plausible header: sane
+    // fraction and lengths, and a time within a day of the last good record.
+    const plausible =
+      incl <= limit &&
+      (!this.inGarbage ||
+        (frac < fracMax &&
+          orig >= incl &&
+          orig <= limit * 4 &&
+          (this.snaplen === 0 || incl <= this.snaplen) &&
+          (this.lastSec < 0 || Math.abs(sec - this.lastSec) <= 86400)));
     if (!plausible) {
       return {
         kind: 'bad',
@@ -203,6 +212,7 @@ export class CaptureStream {
     }
     if (avail < 16 + incl) return { kind: 'need' };
     const time = sec * 1000 + (this.nanos ? frac / 1e6 : frac / 1e3);
+    this.lastSec = sec;
     this.stats.records++;
     return {
       kind: 'ok',

@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { CaptureStream, readCapture, type CaptureRecord } from '../../agent/pcap/reader.ts';
+import { writePcap, writePcapng, type FrameIn } from '../../agent/pcap/writer.ts';
+import { dhcpPackets } from '../../agent/pcap/dhcp.ts';
+import { LinkType } from '../../agent/pcap/frames.ts';
+import { AgentError } from '../../agent/errors.ts';
+import { dhcpFrame, ipUdp, sll, sll2, ethernet } from './fixtures.ts';
+import { encodeMessage } from '../../agent/dhcp/codec.ts';
+import { dhcpMessage } from './fixtures.ts';
+import { captureBytes } from '../dhcp/captures.ts';
+
+const T0 = Date.UTC(2026, 10, 23, 18, 0, 0);
+const frames: FrameIn[] = [1, 2, 3, 4].map((i) => ({ time: T0 + i * 1000 + i * 0.25, data: dhcpFrame(0x1000 + i, i % 2 ? 1 : 2) }));
+
+function errorOf(f: () => unknown): AgentError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof AgentError) return e;
+    throw e;
+  }
+  throw new Error('expected an AgentError');
+}
+
+const summary = (rs: CaptureRecord[]): [number, number, number, number][] => rs.map((r) => [r.frame, r.time, r.linkType, r.data.length]);
+
+describe('classic pcap', () => {
+  for (const littleEndian of [true, false]) {
+    for (const nanos of [false, true]) {
+      it(`${littleEndian ? 'little' : 'big'}-endian, ${nanos ? 'nanosecond' : 'microsecond'} magic`, () => {
+        const { format, records } = readCapture(writePcap(LinkType.ETHERNET, frames, { littleEndian, nanos }));
+        expect(format).toBe('pcap');
+        expect(records.map((r) => r.frame)).toEqual([1, 2, 3, 4]);
+        records.forEach((r, i) => {
+          expect(r.time).toBeCloseTo((frames[i] as FrameIn).time, 6);
+          expect(r.data).toEqual((frames[i] as FrameIn).data);
+          expect(r.linkType).toBe(1);
+        });
+        expect([...dhcpPackets(records)].map((p) => p.message?.xid)).toEqual([0x1001, 0x1002, 0x1003, 0x1004]);
+      });
+    }
+  }
+  it('reads the shared third-party captures', () => {
+    expect(readCapture(captureBytes('zeek_dhcp.pcap')).records.length).toBe(9);
+    expect(readCapture(captureBytes('tcpdump_dhcp-rfc4388.pcap')).records.length).toBe(54);
+  });
+});
+
+describe('pcapng', () => {
+  const mixed: FrameIn[] = [
+    { time: T0 + 1.5, data: dhcpFrame(1), linkType: LinkType.ETHERNET },
+    { time: T0 + 2.25, data: sll(ipUdp(encodeMessage(dhcpMessage(2)))), linkType: LinkType.LINUX_SLL },
+    { time: T0 + 3.125, data: sll2(ipUdp(encodeMessage(dhcpMessage(3)))), linkType: LinkType.LINUX_SLL2 },
+    { time: T0 + 4, data: ipUdp(encodeMessage(dhcpMessage(4))), linkType: LinkType.RAW },
+    { time: T0 + 5, data: ethernet(ipUdp(encodeMessage(dhcpMessage(5))), [10, 20], [0x88a8, 0x8100]), linkType: LinkType.ETHERNET },
+  ];
+  for (const littleEndian of [true, false]) {
+    for (const tsresol of [6, 9, 0x80 | 20]) {
+      it(`${littleEndian ? 'LE' : 'BE'} section, if_tsresol ${tsresol}, one interface per link type`, () => {
+        const { format, records } = readCapture(writePcapng(mixed, { littleEndian, tsresol }));
+        expect(format).toBe('pcapng');
+        expect(records.map((r) => r.linkType)).toEqual([1, 113, 276, 101, 1]);
+        records.forEach((r, i) => expect(r.time).toBeCloseTo((mixed[i] as FrameIn).time, 3));
+        expect([...dhcpPackets(records)].map((p) => p.message?.xid)).toEqual([1, 2, 3, 4, 5]);
+      });
+    }
+  }
+  it('skips other blocks and reads simple packet blocks (time of the previous record)', () => {
+    const base = writePcapng([{ time: T0, data: dhcpFrame(7) }]);
+    const le = true;
+    const block = (type: number, body: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(12 + body.length);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, type, le);
+      dv.setUint32(4, b.length, le);
+      b.set(body, 8);
+      dv.setUint32(b.length - 4, b.length, le);
+      return b;
+    };
+    const f = dhcpFrame(8);
+    const spbBody = new Uint8Array(4 + f.length + ((4 - (f.length % 4)) % 4));
+    new DataView(spbBody.buffer).setUint32(0, f.length, le);
+    spbBody.set(f, 4);
+    const all = Buffer.concat([base, block(5, new Uint8Array(12)), block(0x0bad, new Uint8Array(8)), block(3, spbBody)]);
+    const s = new CaptureStream({ strict: true });
+    const recs = s.push(new Uint8Array(all));
+    s.end();
+    expect(s.stats.otherBlocks).toBe(2);
+    expect(recs.map((r) => [r.frame, r.timeKnown, r.time])).toEqual([
+      [1, true, T0],
+      [2, false, T0],
+    ]);
+    expect([...dhcpPackets(recs)].map((p) => p.message?.xid)).toEqual([7, 8]);
+  });
+});
+
+describe('streaming (tcpdump -w -)', () => {
+  const file = writePcap(LinkType.ETHERNET, frames);
+  const whole = summary(readCapture(file).records);
+  it('every split into two chunks gives the same records', () => {
+    for (let cut = 0; cut <= file.length; cut++) {
+      const s = new CaptureStream();
+      const recs = [...s.push(file.subarray(0, cut)), ...s.push(file.subarray(cut))];
+      s.end();
+      expect(summary(recs)).toEqual(whole);
+    }
+  });
+  it('any chunking gives the same records, pcap and pcapng', () => {
+    const ng = writePcapng(frames, { littleEndian: false, tsresol: 9 });
+    const wholeNg = summary(readCapture(ng).records);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 40 }), fc.boolean(), (sizes, useNg) => {
+        const src = useNg ? ng : file;
+        const s = new CaptureStream();
+        const recs: CaptureRecord[] = [];
+        let o = 0;
+        for (const n of sizes) {
+          recs.push(...s.push(src.subarray(o, o + n)));
+          o += n;
+        }
+        recs.push(...s.push(src.subarray(o)));
+        s.end();
+        expect(summary(recs)).toEqual(useNg ? wholeNg : whole);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('garbage between records is skipped and counted; later records still arrive', () => {
+    const head = file.subarray(0, 24);
+    const rec = (i: number): Uint8Array => writePcap(LinkType.ETHERNET, [frames[i] as FrameIn]).subarray(24);
+    const junk = new Uint8Array(37).fill(0xff);
+    const s = new CaptureStream();
+    const recs = [...s.push(head), ...s.push(rec(0)), ...s.push(junk), ...s.push(rec(1)), ...s.push(rec(2))];
+    s.end();
+    expect([...dhcpPackets(recs)].map((p) => p.message?.xid)).toEqual([0x1001, 0x1002, 0x1003]);
+    expect(s.stats.garbled).toBe(1);
+    expect(s.stats.skippedBytes).toBe(37);
+  });
+  it('a truncated tail is counted on end(), not thrown', () => {
+    const s = new CaptureStream();
+    const recs = s.push(file.subarray(0, file.length - 10));
+    s.end();
+    expect(recs.length).toBe(3);
+    expect(s.stats.garbled).toBe(1);
+  });
+});
+
+describe('bad captures: typed PCAP_* errors', () => {
+  const ng = writePcapng(frames);
+  const cases: [string, Uint8Array, string][] = [
+    ['not a capture', new TextEncoder().encode('hello, this is text'), 'PCAP_BAD_MAGIC'],
+    ['empty file', new Uint8Array(0), 'PCAP_TRUNCATED'],
+    ['header only partly there', writePcap(1, []).subarray(0, 10), 'PCAP_TRUNCATED'],
+    ['record cut short', writePcap(1, frames).subarray(0, 100), 'PCAP_TRUNCATED'],
+    [
+      'record length beyond any snaplen',
+      (() => {
+        const b = writePcap(1, frames);
+        new DataView(b.buffer).setUint32(24 + 8, 0x7fffffff, true);
+        return b;
+      })(),
+      'PCAP_BAD_RECORD',
+    ],
+    [
+      'pcapng trailing length mismatch',
+      (() => {
+        const b = ng.slice();
+        b[b.length - 1] ^= 0x10;
+        return b;
+      })(),
+      'PCAP_BAD_BLOCK',
+    ],
+    [
+      'pcapng packet for an undescribed interface',
+      (() => {
+        const b = ng.slice();
+        const shbLen = new DataView(b.buffer).getUint32(4, true);
+        const idbLen = new DataView(b.buffer).getUint32(shbLen + 4, true);
+        new DataView(b.buffer).setUint32(shbLen + idbLen + 8, 3, true);
+        return b;
+      })(),
+      'PCAP_NO_INTERFACE',
+    ],
+  ];
+  for (const [name, bytes, code] of cases) {
+    it(name, () => {
+      const e = errorOf(() => readCapture(bytes));
+      expect(e.code).toBe(code);
+      expect(typeof e.details['offset']).toBe('number');
+    });
+  }
+});
+
+describe('fuzz: never anything but PCAP_* errors', () => {
+  const isPcapError = (e: unknown): void => {
+    expect(e).toBeInstanceOf(AgentError);
+    expect((e as AgentError).code).toMatch(/^PCAP_/);
+  };
+  it('random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
+        try {
+          [...dhcpPackets(readCapture(b).records)];
+        } catch (e) {
+          isPcapError(e);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('corrupted valid files, strict and streaming', () => {
+    const files = [writePcap(1, frames), writePcap(1, frames, { littleEndian: false, nanos: true }), writePcapng(frames), writePcapng(frames, { littleEndian: false })];
+    fc.assert(
+      fc.property(fc.nat(3), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 10 }), (which, flips) => {
+        const b = (files[which] as Uint8Array).slice();
+        for (const [at, v] of flips) b[4 + (at % (b.length - 4))] = v; // keep the magic
+        try {
+          [...dhcpPackets(readCapture(b).records)];
+        } catch (e) {
+          isPcapError(e);
+        }
+        const s = new CaptureStream();
+        try {
+          const recs = s.push(b);
+          s.end();
+          for (const p of dhcpPackets(recs)) if (p.error) expect(p.error.code).toMatch(/^DHCP_/);
+        } catch (e) {
+          isPcapError(e);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
