@@ -71,7 +71,7 @@ export interface LoadConfigOptions {
   cwd?: string;
 }
 
-const PATH_KEYS = ['stateDir', 'platform.sim.dir', 'platform.sim.factoryImage'] as const;
+const PATH_KEYS = ['stateDir', 'platform.sim.dir', 'platform.sim.factoryImage', 'net.resolvConf'] as const;
 
 function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;

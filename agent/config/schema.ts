@@ -44,6 +44,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** `ip`: configure the interface with iproute2; `dry-run`: log only */
       backend: z.enum(['ip', 'dry-run']).default('ip'),
+      /** where the `ip` backend writes the DNS servers of the lease */
+      resolvConf: z.string().min(1).default('/etc/resolv.conf'),
     })
     .prefault({}),
   dhcp: z
@@ -63,6 +65,8 @@ export const configSchema = z.strictObject({
       versionPattern: z.string().min(1).default(DEFAULT_VERSION_PATTERN),
       /** fetch the configuration file of the offer (stored in <stateDir>/config/) */
       fetchConfig: z.boolean().default(true),
+      /** argv run with the fetched configuration file's path appended (omitted: store only) */
+      configApplyCommand: z.array(z.string().min(1)).min(1).optional(),
     })
     .prefault({}),
   retry: z

@@ -17,7 +17,8 @@ import type { AgentPlatform, SlotContent } from './platform.ts';
 
 export interface SimPlatformConfig {
   dir: string;
-  slotCapacity: number;
+  /** omitted: the capacity stored in the sim directory (or the sim default) */
+  slotCapacity?: number;
   factoryImage?: string;
   factoryVersion?: string;
   versionPattern: string;
@@ -38,7 +39,7 @@ async function fileDigests(path: string): Promise<SlotContent | null> {
 
 /** `exit`: what the sim reboot does to the process (default: process.exit; tests record it). */
 export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, exit?: (code: number) => void): Promise<AgentPlatform> {
-  const sim = await openSimPlatform(cfg.dir, { capacity: cfg.slotCapacity, log, ...(exit ? { exit } : {}) });
+  const sim = await openSimPlatform(cfg.dir, { ...(cfg.slotCapacity !== undefined ? { capacity: cfg.slotCapacity } : {}), log, ...(exit ? { exit } : {}) });
   return {
     ref: { backend: 'sim', dir: cfg.dir },
     slots: sim.slots,
@@ -56,8 +57,8 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
         throw new AgentError('CONFIG_INVALID', `platform.sim.factoryImage: cannot read ${src}: ${e instanceof Error ? e.message : String(e)}`, { path: 'platform.sim.factoryImage' });
       });
       if (srcInfo.size === 0) throw new AgentError('CONFIG_INVALID', `platform.sim.factoryImage: ${src} is empty`, { path: 'platform.sim.factoryImage' });
-      if (srcInfo.size > cfg.slotCapacity) {
-        throw new AgentError('SLOT_TOO_SMALL', `factory image ${src} is ${srcInfo.size} bytes, slot ${slot} holds ${cfg.slotCapacity}`, { slot, bytes: srcInfo.size, capacity: cfg.slotCapacity });
+      if (srcInfo.size > sim.capacity) {
+        throw new AgentError('SLOT_TOO_SMALL', `factory image ${src} is ${srcInfo.size} bytes, slot ${slot} holds ${sim.capacity}`, { slot, bytes: srcInfo.size, capacity: sim.capacity });
       }
       const dst = slotPath(cfg.dir, slot);
       const tmp = join(dirname(dst), `.${basename(dst)}.factory-${process.pid}`);

@@ -24,7 +24,7 @@ import type { UpgradePolicy, RetryPolicy } from '../upgrade/policy.ts';
 import type { ImageRecord } from '../upgrade/image.ts';
 import { otherSlot } from '../../platform/types.ts';
 import { reconcileBoot } from './boot.ts';
-import { fetchConfigFile } from './config-fetch.ts';
+import { fetchConfigFile } from '../upgrade/config-file.ts';
 import { removeRuntime, writeRuntime } from '../status/files.ts';
 import { startControlServer, type ControlServer } from './control.ts';
 
@@ -43,7 +43,7 @@ export type Outcome =
   | 'stopped';
 
 /** Errors that reject the offered image until the offer changes (no retry). */
-const PERMANENT_CODES = new Set(['UPGRADE_MD5_MISMATCH', 'UPGRADE_IMAGE_EMPTY', 'SLOT_TOO_SMALL', 'UPGRADE_CONFIG_TOO_LARGE', 'UPGRADE_MD5_INVALID']);
+const PERMANENT_CODES = new Set(['UPGRADE_MD5_MISMATCH', 'UPGRADE_IMAGE_EMPTY', 'SLOT_TOO_SMALL', 'UPGRADE_CONFIG_TOO_LARGE', 'UPGRADE_MD5_INVALID', 'UPGRADE_CONFIG_APPLY_FAILED']);
 
 export interface DaemonDeps {
   config: AgentConfig;
@@ -430,7 +430,17 @@ export class Daemon {
     this.log.info({ event: 'config.download', protocol: req.protocol, server: req.server, file: req.file }, `downloading configuration ${req.file}`);
     this.abort = new AbortController();
     try {
-      const rec = await fetchConfigFile(this.d.fetchers[req.protocol], req, d.md5, this.d.store.dir, this.now(), this.abort.signal);
+      const r = await fetchConfigFile({
+        fetcher: this.d.fetchers[req.protocol],
+        request: req,
+        md5: d.md5,
+        stateDir: this.d.store.dir,
+        ...(this.d.config.policy.configApplyCommand ? { applyCommand: this.d.config.policy.configApplyCommand } : {}),
+        log: this.log,
+        now: this.now,
+        signal: this.abort.signal,
+      });
+      const rec = { file: r.file, md5: r.md5, size: r.bytes, path: r.path, fetchedAt: this.now() };
       await this.persist((s) =>
         withHistory({ ...s, config: rec, configAttempts: recordSuccess(s.configAttempts, d.offerKey) }, { at: this.now(), event: 'config-fetched', md5: rec.md5, detail: `${rec.file} → ${rec.path}` }),
       );

@@ -1,0 +1,69 @@
+/**
+ * Builds a Daemon from the validated config: sim platform, DHCP runner on the configured
+ * interface + net backend, TFTP/FTP fetchers, stage(), progress renderer.
+ */
+import type { Logger } from '../log.ts';
+import type { AgentConfig } from '../config/schema.ts';
+import { DhcpRunner } from '../dhcp/runner.ts';
+import { IpNet } from '../../platform/net/ip.ts';
+import { DryRunNet } from '../../platform/net/dry-run.ts';
+import { createTftpFetcher } from '../transfer/tftp-socket.ts';
+import { createFtpFetcher } from '../transfer/ftp.ts';
+import { createProgressRenderer } from '../transfer/progress.ts';
+import { stage } from '../upgrade/stage.ts';
+import { StateStore } from '../state/store.ts';
+import { openSimAgentPlatform } from './platform-sim.ts';
+import { Daemon } from './service.ts';
+import type { DhcpFactory } from './ports.ts';
+import type { NetConfigurator } from '../../platform/types.ts';
+
+export async function createDaemon(config: AgentConfig, log: Logger, opts: { once: boolean }): Promise<Daemon> {
+  const store = new StateStore(config.stateDir, log);
+  await store.ensureDir();
+  const sim = config.platform.sim;
+  const platform = await openSimAgentPlatform(
+    {
+      dir: sim.dir ?? `${config.stateDir}/sim`,
+      slotCapacity: sim.slotCapacity,
+      ...(sim.factoryImage ? { factoryImage: sim.factoryImage } : {}),
+      ...(sim.factoryVersion ? { factoryVersion: sim.factoryVersion } : {}),
+      versionPattern: config.policy.versionPattern,
+    },
+    log,
+  );
+  const net: NetConfigurator = config.net.backend === 'ip' ? new IpNet({ resolvConf: config.net.resolvConf }) : new DryRunNet();
+  const dhcp: DhcpFactory = (cb) => {
+    const runner = new DhcpRunner({
+      iface: config.iface,
+      vendorClass: config.vendorClass,
+      net,
+      log,
+      stateDir: config.stateDir,
+      arpCheck: config.dhcp.arpCheck,
+      onAck: cb.onAck,
+      onLost: cb.onLost,
+    });
+    return { start: () => runner.start(), release: () => runner.release(), stop: () => runner.stop() };
+  };
+  const fetchers = {
+    tftp: createTftpFetcher({
+      blksize: config.tftp.blksize,
+      timeout: Math.min(255, Math.max(1, Math.round(config.tftp.timeoutSeconds))),
+      retries: config.tftp.retries,
+      log,
+    }),
+    ftp: createFtpFetcher({ log, idleTimeoutMs: config.ftp.timeoutSeconds * 1000, connectTimeoutMs: config.ftp.timeoutSeconds * 1000 }),
+  };
+  const intervalMs = config.log.progressIntervalSeconds * 1000;
+  return new Daemon({
+    config,
+    log,
+    store,
+    platform,
+    dhcp,
+    fetchers,
+    stage,
+    progress: (label) => createProgressRenderer({ label, log, intervalMs }),
+    once: opts.once,
+  });
+}
