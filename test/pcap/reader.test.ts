@@ -166,7 +166,7 @@ describe('bad captures: typed PCAP_* errors', () => {
       'pcapng trailing length mismatch',
       (() => {
         const b = ng.slice();
-        b[b.length - 1] ^= 0x10;
+        b[b.length - 1] = (b[b.length - 1] as number) ^ 0x10;
         return b;
       })(),
       'PCAP_BAD_BLOCK',
