@@ -6,7 +6,7 @@
  *   node scripts/bench/gen-dhcp-capture.ts OUT.pcap [MESSAGES] [SUBSCRIBERS]
  *
  * The mix: subscribers are cable modems (MAC 02:00:…) each with 1–3 CPEs behind them; a
- * CPE's life is DISCOVER, OFFER, REQUEST, ACK (option 82 circuit-ID/remote-ID, lease 3600 s),
+ * CPE's life is DISCOVER, OFFER, REQUEST, ACK (option 82 circuit-ID/remote-ID, lease 3600 s by default),
  * then renewals (REQUEST with ciaddr, ACK) every half lease, sometimes a RELEASE.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -195,16 +195,16 @@ export interface MixStats {
  * The realistic mix for the bench: `subscribers` modems; each CPE does a full DORA logon,
  * then renewals every 1800 s, and about one in ten releases and logs on again later.
  */
-export function* dhcpMix(messages: number, subscribers: number, stats: MixStats, seed = 1): Generator<[number, Uint8Array]> {
+export function* dhcpMix(messages: number, subscribers: number, stats: MixStats, seed = 1, lease: number | ((cpe: number) => number) = 3600): Generator<[number, Uint8Array]> {
   const rnd = prng(seed);
   const t0 = Date.UTC(2026, 0, 1);
   let xid = 1;
   const cpesOf = Array.from({ length: subscribers }, () => 1 + Math.floor(rnd() * 3));
-  type Cpe = { sub: number; mac: string; ip: string; bound: boolean };
+  type Cpe = { sub: number; mac: string; ip: string; bound: boolean; lease: number };
   const cpes: Cpe[] = [];
   let n = 0;
   cpesOf.forEach((k, sub) => {
-    for (let j = 0; j < k; j++) cpes.push({ sub, mac: mac(0xcc, n), ip: ipFor(n), bound: false }), n++;
+    for (let j = 0; j < k; j++) cpes.push({ sub, mac: mac(0xcc, n), ip: ipFor(n), bound: false, lease: typeof lease === 'number' ? lease : lease(n) }), n++;
   });
   stats.subscribers = subscribers;
   stats.cpes = cpes.length;
@@ -229,16 +229,16 @@ export function* dhcpMix(messages: number, subscribers: number, stats: MixStats,
     };
     if (!c.bound) {
       yield emit(MessageType.DISCOVER, { relay }, 0);
-      yield emit(MessageType.OFFER, { yiaddr: c.ip, lease: 3600, relay }, 1);
+      yield emit(MessageType.OFFER, { yiaddr: c.ip, lease: c.lease, relay }, 1);
       yield emit(MessageType.REQUEST, { relay }, 2);
-      yield emit(MessageType.ACK, { yiaddr: c.ip, lease: 3600, relay }, 3);
+      yield emit(MessageType.ACK, { yiaddr: c.ip, lease: c.lease, relay }, 3);
       c.bound = true;
     } else if (rnd() < 0.1) {
       yield emit(MessageType.RELEASE, { ciaddr: c.ip, giaddr: '0.0.0.0' }, 0);
       c.bound = false;
     } else {
       yield emit(MessageType.REQUEST, { ciaddr: c.ip, giaddr: '0.0.0.0' }, 0);
-      yield emit(MessageType.ACK, { ciaddr: c.ip, yiaddr: c.ip, lease: 3600, relay }, 1);
+      yield emit(MessageType.ACK, { ciaddr: c.ip, yiaddr: c.ip, lease: c.lease, relay }, 1);
     }
   }
 }
