@@ -1,0 +1,206 @@
+/**
+ * The DHCP client against real ISC dhcpd in network namespaces (scripts/lab/dhcp-lab.ts):
+ * per-class pools and exact option 43 values, renewal at T1, RELEASE seen by dhcpd, busybox
+ * udhcpc getting the same pool and the same option 43 bytes, a rogue sending replies with
+ * foreign xids. Runs the built agent (dist/cpe-agent) inside the client namespaces.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AGENT, describeLab } from '../helpers/prereq.ts';
+import { startDhcpLab, inPool, type DhcpLab } from '../../scripts/lab/dhcp-lab.ts';
+import { collectOutput, labTag, waitFor } from '../../scripts/lab/netns.ts';
+import type { Option43Offer } from '../../agent/option43/types.ts';
+
+const FS_OFFER: Option43Offer = {
+  protocol: 'tftp',
+  server: '198.18.16.1',
+  softwareFile: 'FS-0900E_v2.1.7.bin',
+  softwareMd5: '9e107d9d372bb6826bd81d3542a419d6',
+  configFile: 'fs0900e-default.cfg',
+  configMd5: 'e4d909c290d0fb1ca068ffaddf22cbd0',
+  flags: 1,
+  urgent: true,
+  unknown: [],
+};
+const ESH_OFFER: Option43Offer = {
+  protocol: 'ftp',
+  server: '198.18.16.1',
+  user: 'cpeupg',
+  password: 'Upgr4de!x',
+  softwareFile: 'ESH-3105_v3.0.2.img',
+  softwareMd5: 'd41d8cd98f00b204e9800998ecf8427e',
+  flags: 0,
+  urgent: false,
+  unknown: [],
+};
+const LEASE = 12; // T1 = 6 s
+
+interface LeaseJson {
+  address: string;
+  prefixLength: number;
+  routers: string[];
+  dns: string[];
+  serverId: string;
+  leaseSeconds: number;
+  renewSeconds: number;
+  rebindSeconds: number;
+  option43: Option43Offer | null;
+  option43Hex?: string;
+}
+
+describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip'], () => {
+  let lab: DhcpLab;
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'cpd-test-'));
+    lab = await startDhcpLab({ subnet: '198.18.16', classes: { 'FS-0900E': FS_OFFER, 'ESH-3105': ESH_OFFER }, leaseSeconds: LEASE, clients: 4, tag: labTag() });
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  async function once(ns: string, vc: string, extra: string[] = []): Promise<{ lease: LeaseJson; stderr: string }> {
+    const r = await lab.netns.exec(ns, [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', vc, '--once', '--json', '--resolv-conf', join(tmp, `resolv-${ns}`), ...extra]);
+    return { lease: JSON.parse(r.stdout) as LeaseJson, stderr: r.stderr };
+  }
+
+  async function macOf(ns: string): Promise<string> {
+    return (await lab.netns.exec(ns, ['cat', '/sys/class/net/wan0/address'])).stdout.trim();
+  }
+
+  it('FS-0900E gets an address from its pool and exactly the option 43 the conf set; the interface is configured', async () => {
+    const ns = lab.clientNs[0] ?? '';
+    const { lease } = await once(ns, 'FS-0900E');
+    expect(inPool(lease.address, lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
+    expect(lease).toMatchObject({ prefixLength: 24, routers: [lab.serverIp], dns: [lab.serverIp], serverId: lab.serverIp, leaseSeconds: LEASE, renewSeconds: LEASE / 2 });
+    expect(lease.option43).toEqual(FS_OFFER);
+    const addr = (await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout;
+    expect(addr).toContain(`inet ${lease.address}/24`);
+    const routes = (await lab.netns.exec(ns, ['ip', 'route', 'show'])).stdout;
+    expect(routes).toContain(`default via ${lab.serverIp} dev wan0`);
+    expect(routes).not.toContain('255.255.255.255');
+    expect(await readFile(join(tmp, `resolv-${ns}`), 'utf8')).toContain(`nameserver ${lab.serverIp}`);
+    const mine = (await lab.leases()).filter((l) => l.address === lease.address).at(-1);
+    expect(mine).toMatchObject({ bindingState: 'active', vendorClass: 'FS-0900E', hardware: await macOf(ns) });
+  });
+
+  it('ESH-3105 gets an address from its own pool and its own option 43 (FTP login included)', async () => {
+    const ns = lab.clientNs[1] ?? '';
+    const { lease, stderr } = await once(ns, 'ESH-3105', ['--no-arp-check']);
+    expect(inPool(lease.address, lab.pools['ESH-3105'] ?? ['', ''])).toBe(true);
+    expect(lease.option43).toEqual(ESH_OFFER);
+    // the log never carries the password
+    expect(stderr).not.toContain(ESH_OFFER.password);
+  });
+
+  it('renews at T1 (unicast REQUEST, ACK printed again) and stops cleanly on SIGTERM', async () => {
+    const ns = lab.clientNs[2] ?? '';
+    const child = lab.netns.spawn(ns, [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--json', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-renew')]);
+    let stdout = '';
+    const at: number[] = [];
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      while (at.length < stdout.split('\n').length - 1) at.push(Date.now());
+    });
+    const err = collectOutput(child);
+    await waitFor(() => at.length >= 2, 'a renewal ACK', 4 * LEASE * 1000);
+    const [first, second] = stdout.trim().split('\n').map((l) => JSON.parse(l) as LeaseJson);
+    expect(second?.address).toBe(first?.address);
+    // the renewal went out at T1, not before
+    expect((at[1] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual((LEASE / 2) * 1000 - 500);
+    await waitFor(() => err.text().includes('how=renew'), 'renew log line', 5000);
+    expect(err.text()).toContain('T1 reached: renewing with the server (unicast)');
+    // dhcpd saw a REQUEST without server id from the bound client (RENEWING form)
+    const mac = await macOf(ns);
+    expect(lab.dhcpd.output()).toMatch(new RegExp(`DHCPREQUEST for ${first?.address.replace(/\./g, '\\.')} from ${mac} via br0`));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // stop without --release leaves the address configured (INIT-REBOOT next time)
+    expect((await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout).toContain(`inet ${first?.address}/24`);
+  });
+
+  it('--release: RELEASE reaches dhcpd (lease freed early) and the address leaves the interface', async () => {
+    const ns = lab.clientNs[0] ?? '';
+    const state = join(tmp, 'state-release');
+    const { lease } = await once(ns, 'FS-0900E', ['--release', '--no-arp-check', '--state-dir', state]);
+    const mac = await macOf(ns);
+    await waitFor(() => lab.dhcpd.output().includes(`DHCPRELEASE of ${lease.address} from ${mac}`), 'DHCPRELEASE in the dhcpd log', 5000);
+    await waitFor(async () => (await lab.leases()).filter((l) => l.address === lease.address).at(-1)?.bindingState !== 'active', 'lease file update', 5000);
+    // ISC dhcpd 4.4 without failover records a released lease as `binding state free`
+    // ("released" exists only with failover peers); either means the RELEASE was processed.
+    const last = (await lab.leases()).filter((l) => l.address === lease.address).at(-1);
+    expect(['free', 'released']).toContain(last?.bindingState);
+    expect((await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout).not.toContain(`inet ${lease.address}/`);
+    expect((await lab.netns.exec(ns, ['ip', 'route', 'show'])).stdout).not.toContain('default via');
+    // and the remembered lease is forgotten
+    await expect(readFile(join(state, 'dhcp-lease-wan0.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('INIT-REBOOT: a restart with --state-dir asks for the remembered address (no DISCOVER)', async () => {
+    const ns = lab.clientNs[1] ?? '';
+    const state = join(tmp, 'state-reboot');
+    const a = await once(ns, 'ESH-3105', ['--no-arp-check', '--state-dir', state]);
+    const b = await once(ns, 'ESH-3105', ['--no-arp-check', '--state-dir', state]);
+    expect(b.lease.address).toBe(a.lease.address);
+    expect(b.stderr).toContain('INIT-REBOOT: requesting the remembered address');
+    expect(b.stderr).toContain('how=reboot');
+    expect(b.stderr).not.toContain('OFFER received');
+  });
+
+  it('busybox udhcpc in the same lab gets the same pool and the same option 43 bytes', async () => {
+    const ns = lab.clientNs[3] ?? '';
+    const ours = await once(ns, 'FS-0900E', ['--release', '--no-arp-check']);
+    const script = join(tmp, 'udhcpc.sh');
+    const envFile = join(tmp, 'udhcpc.env');
+    await writeFile(script, `#!/bin/sh\n[ "$1" = bound ] && env > ${envFile}\nexit 0\n`);
+    await chmod(script, 0o755);
+    await lab.netns.exec(ns, ['busybox', 'udhcpc', '-i', 'wan0', '-V', 'FS-0900E', '-O', '43', '-q', '-n', '-f', '-t', '5', '-s', script]);
+    const env = Object.fromEntries(
+      (await readFile(envFile, 'utf8'))
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(inPool(env.ip ?? '', lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
+    expect(env.ip).toBe(ours.lease.address); // same MAC, same pool, same address
+    expect(env.opt43?.toLowerCase()).toBe(ours.lease.option43Hex);
+    expect(env.serverid).toBe(lab.serverIp);
+  });
+
+  it('replies with a foreign xid (a rogue flooding OFFER/ACK for our MAC) are ignored and logged', async () => {
+    const ns = lab.clientNs[3] ?? '';
+    await lab.netns.exec(ns, ['ip', 'addr', 'flush', 'dev', 'wan0']);
+    const mac = await macOf(ns);
+    await lab.netns.exec(lab.serverNs, ['ip', 'route', 'replace', '255.255.255.255/32', 'dev', lab.serverIface]);
+    const rogue = lab.netns.spawn(lab.serverNs, [
+      process.execPath,
+      fileURLToPath(new URL('../../scripts/lab/dhcp-rogue.ts', import.meta.url)),
+      '--mac',
+      mac,
+      '--yiaddr',
+      '198.18.16.250',
+      '--server',
+      '198.18.16.9',
+      '--every',
+      '5',
+      '--seconds',
+      '8',
+    ]);
+    const rogueOut = collectOutput(rogue);
+    await waitFor(() => rogueOut.text().includes('ready'), 'rogue ready', 15_000);
+    await new Promise((r) => setTimeout(r, 100)); // let the flood start
+    const r = await lab.netns.exec(ns, ['env', 'CPE_AGENT_LOG_LEVEL=debug', AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--once', '--json', '--release', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-rogue')]);
+    const lease = JSON.parse(r.stdout) as LeaseJson;
+    expect(inPool(lease.address, lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
+    expect(lease.serverId).toBe(lab.serverIp);
+    expect(r.stderr).toContain('reason=foreign xid');
+    rogue.kill('SIGTERM');
+  });
+});
