@@ -1,0 +1,291 @@
+/**
+ * make demo — the agent's main job, end to end, on the sim platform in a namespace lab:
+ *
+ *   ISC dhcpd (classes FS-0900E and ESH-3105, option 43 offers) + tftpd-hpa + vsftpd
+ *   → `cpe-agent run --once`: DISCOVER → option 43 → download (progress) → MD5 on the
+ *     stream → stage into slot B → verify read-back → boot env → activation:
+ *       FS-0900E over TFTP, urgent:     DHCPRELEASE + reboot by itself
+ *       ESH-3105 over FTP, not urgent:  daemon waits "staged, awaiting reboot"; the demo runs
+ *                                        `cpe-agent reboot` (daemon releases, reboots)
+ *   → the next start boots slot B, DHCP binds (healthy), status reports the new version/MD5.
+ *
+ * Prints a summary table; exit 0 only if both upgrades really happened (the new slot's
+ * bytes are checked against the image file independently of the agent). Tears the lab
+ * down on success, failure and Ctrl-C. Addresses: 198.18.1.0/24; namespaces cpdemo-*.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labTag } from './lab/netns.ts';
+import { md5Hex, pseudoRandomImage, startUpgradeLab, type UpgradeLab } from './lab/upgrade-lab.ts';
+import type { Option43Offer } from '../agent/option43/types.ts';
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const AGENT = join(ROOT, 'dist', 'cpe-agent');
+const MiB = 1024 * 1024;
+const SUBNET = '198.18.1';
+
+interface Cpe {
+  vendorClass: string;
+  protocol: 'tftp' | 'ftp';
+  urgent: boolean;
+  factoryFile: string;
+  factory: Uint8Array;
+  newFile: string;
+  image: Uint8Array;
+  dir: string;
+  ns: string;
+}
+
+interface StatusJson {
+  state: string;
+  stateText: string;
+  running: { slot: string; version: string | null; md5: string } | null;
+  staged: { slot: string; version: string | null; md5: string } | null;
+  lastError: { code: string; message: string } | null;
+}
+
+const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const say = (s: string): void => void process.stdout.write(`\n${bold(`== ${s}`)}\n`);
+
+const children = new Set<ChildProcess>();
+
+/** Runs a command inside a namespace; stdout captured, stderr shown (logs, progress bar). */
+function inNs(ns: string, argv: string[], opts: { capture?: boolean } = {}): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string }> } {
+  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', opts.capture ? 'pipe' : 'inherit', 'inherit'] });
+  children.add(child);
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string }>((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve({ code, stdout });
+    }),
+  );
+  return { child, done };
+}
+
+function agentArgs(c: Cpe, extra: string[] = []): string[] {
+  return [
+    AGENT,
+    'run',
+    '--iface',
+    'wan0',
+    '--vendor-class',
+    c.vendorClass,
+    '--platform',
+    'sim',
+    '--state-dir',
+    join(c.dir, 'state'),
+    '--sim-dir',
+    join(c.dir, 'sim'),
+    '--factory-image',
+    join(c.dir, c.factoryFile),
+    '--resolv-conf',
+    join(c.dir, 'resolv.conf'),
+    '--log-format',
+    'text',
+    ...extra,
+  ];
+}
+
+async function status(c: Cpe): Promise<StatusJson> {
+  const r = await inNs(c.ns, [AGENT, 'status', '--json', '--state-dir', join(c.dir, 'state')], { capture: true }).done;
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+async function showStatus(c: Cpe): Promise<void> {
+  await inNs(c.ns, [AGENT, 'status', '--state-dir', join(c.dir, 'state')]).done;
+}
+
+async function fileMd5(path: string): Promise<string> {
+  const h = createHash('md5');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function waitUntil(what: string, f: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const short = (md5: string | undefined | null): string => (md5 ? `${md5.slice(0, 8)}…` : '?');
+
+interface Row {
+  cpe: Cpe;
+  before: StatusJson;
+  after: StatusJson;
+  seconds: number;
+  verified: boolean;
+  released: boolean;
+}
+
+async function upgradeUrgent(lab: UpgradeLab, c: Cpe): Promise<Row> {
+  say(`${c.vendorClass}: urgent offer over TFTP — the agent downloads, stages, releases its lease and reboots by itself`);
+  const t0 = Date.now();
+  const first = await inNs(c.ns, agentArgs(c, ['--once'])).done;
+  if (first.code !== 0) throw new Error(`${c.vendorClass}: first run exited with ${first.code}`);
+  const before = await status(c);
+  const leases = await lab.leases();
+  const released = leases.some((l) => l.vendorClass === c.vendorClass && (l.bindingState === 'free' || l.bindingState === 'released'));
+  process.stdout.write(`dhcpd lease file: ${leases.filter((l) => l.vendorClass === c.vendorClass).map((l) => `${l.address} ${l.bindingState}`).join(', ')}\n`);
+  say(`${c.vendorClass}: next start — the bootloader boots slot B on trial; DHCP binds → healthy`);
+  const second = await inNs(c.ns, agentArgs(c, ['--once'])).done;
+  if (second.code !== 0) throw new Error(`${c.vendorClass}: run after reboot exited with ${second.code}`);
+  const after = await status(c);
+  await showStatus(c);
+  return { cpe: c, before, after, seconds: (Date.now() - t0) / 1000, verified: false, released };
+}
+
+async function upgradeWithReboot(lab: UpgradeLab, c: Cpe): Promise<Row> {
+  say(`${c.vendorClass}: non-urgent offer over FTP — the daemon stages the image and waits for a reboot`);
+  const t0 = Date.now();
+  const daemon = inNs(c.ns, agentArgs(c));
+  await waitUntil(`${c.vendorClass} staged`, async () => {
+    if (!existsSync(join(c.dir, 'state', 'state.json'))) return false;
+    return (await status(c).catch(() => undefined))?.state === 'staged-awaiting-reboot';
+  }, 180_000);
+  const before = await status(c);
+  await showStatus(c);
+  say(`${c.vendorClass}: user intervention — cpe-agent reboot`);
+  const rb = await inNs(c.ns, [AGENT, 'reboot', '--state-dir', join(c.dir, 'state')]).done;
+  if (rb.code !== 0) throw new Error(`reboot command exited with ${rb.code}`);
+  const d = await daemon.done;
+  if (d.code !== 0) throw new Error(`${c.vendorClass}: daemon exited with ${d.code}`);
+  const leases = await lab.leases();
+  const released = leases.some((l) => l.vendorClass === c.vendorClass && (l.bindingState === 'free' || l.bindingState === 'released'));
+  process.stdout.write(`dhcpd lease file: ${leases.filter((l) => l.vendorClass === c.vendorClass).map((l) => `${l.address} ${l.bindingState}`).join(', ')}\n`);
+  say(`${c.vendorClass}: next start — boots slot B, healthy once DHCP binds`);
+  const second = await inNs(c.ns, agentArgs(c, ['--once'])).done;
+  if (second.code !== 0) throw new Error(`${c.vendorClass}: run after reboot exited with ${second.code}`);
+  const after = await status(c);
+  await showStatus(c);
+  return { cpe: c, before, after, seconds: (Date.now() - t0) / 1000, verified: false, released };
+}
+
+function table(rows: Row[]): string {
+  const head = ['class', 'protocol', 'old version / MD5', 'new version / MD5', 'slot', 'release', 'verified', 'time'];
+  const body = rows.map((r) => [
+    r.cpe.vendorClass,
+    `${r.cpe.protocol}${r.cpe.urgent ? ' (urgent)' : ''}`,
+    `${r.before.running?.version ?? '?'} / ${short(r.before.running?.md5)}`,
+    `${r.after.running?.version ?? '?'} / ${short(r.after.running?.md5)}`,
+    `${r.before.running?.slot ?? '?'} → ${r.after.running?.slot ?? '?'}`,
+    r.released ? 'yes' : 'no',
+    r.verified ? 'yes' : 'NO',
+    `${r.seconds.toFixed(1)} s`,
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(w[i] ?? 0)).join(' | ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('-|-'), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('make demo needs root (network namespaces, dhcpd, tftpd, vsftpd)\n');
+    return 2;
+  }
+  if (!existsSync(AGENT)) {
+    process.stderr.write(`${AGENT} missing: run make build\n`);
+    return 2;
+  }
+  const tag = labTag();
+  const work = await mkdtemp(join(tmpdir(), 'cpdemo-'));
+  let lab: UpgradeLab | undefined;
+  let tornDown = false;
+  const teardown = async (): Promise<void> => {
+    if (tornDown) return;
+    tornDown = true;
+    for (const c of children) c.kill('SIGTERM');
+    await lab?.stop().catch((e: unknown) => process.stderr.write(`teardown: ${String(e)}\n`));
+    await rm(work, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`\n${sig}: tearing the lab down\n`);
+    void teardown().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const ftp = { user: `fw${tag}`, password: `Dm-${createHash('sha256').update(tag).digest('hex').slice(0, 12)}` };
+    const mk = async (vendorClass: string, protocol: 'tftp' | 'ftp', urgent: boolean, oldV: string, newV: string, seed: number, size: number): Promise<Cpe> => {
+      const dir = join(work, vendorClass);
+      const factoryFile = `${vendorClass}_FW_${oldV}_20250101.bin`;
+      const factory = pseudoRandomImage(seed, size);
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, factoryFile), factory);
+      return { vendorClass, protocol, urgent, factoryFile, factory, newFile: `${vendorClass}_FW_${newV}_20261123.bin`, image: pseudoRandomImage(seed + 1000, size + 12345), dir, ns: '' };
+    };
+    const fs = await mk('FS-0900E', 'tftp', true, '1_02_00', '1_03_00', 1, 4 * MiB);
+    const esh = await mk('ESH-3105', 'ftp', false, '1_01_00', '1_02_00', 2, 3 * MiB);
+    const offer = (c: Cpe, server: string): Option43Offer => ({
+      protocol: c.protocol,
+      server,
+      ...(c.protocol === 'ftp' ? { user: ftp.user, password: ftp.password } : {}),
+      softwareFile: c.newFile,
+      softwareMd5: md5Hex(c.image),
+      flags: c.urgent ? 1 : 0,
+      urgent: c.urgent,
+      unknown: [],
+    });
+    say('lab: ISC dhcpd (classes FS-0900E, ESH-3105) + tftpd-hpa + vsftpd in one server namespace');
+    const serverIp = `${SUBNET}.1`;
+    lab = await startUpgradeLab({
+      prefix: 'cpdemo',
+      subnet: SUBNET,
+      tag,
+      clients: 2,
+      classes: { [fs.vendorClass]: offer(fs, serverIp), [esh.vendorClass]: offer(esh, serverIp) },
+      files: { [fs.newFile]: fs.image, [esh.newFile]: esh.image },
+      ftp,
+      leaseSeconds: 600,
+    });
+    fs.ns = lab.clientNs[0] ?? '';
+    esh.ns = lab.clientNs[1] ?? '';
+    for (const c of [fs, esh]) {
+      process.stdout.write(`  ${c.vendorClass.padEnd(9)} ${c.protocol.padEnd(4)} ${c.newFile}  ${c.image.length} bytes  md5 ${md5Hex(c.image)}  urgent=${c.urgent ? 1 : 0}\n`);
+    }
+    process.stdout.write(`  server ${serverIp} (namespace ${lab.serverNs}); CPEs in ${fs.ns}, ${esh.ns}\n`);
+
+    const rows = [await upgradeUrgent(lab, fs), await upgradeWithReboot(lab, esh)];
+
+    say('independent check: slot B bytes vs the served image file');
+    for (const r of rows) {
+      const slotMd5 = await fileMd5(join(r.cpe.dir, 'sim', `slot-${r.after.running?.slot ?? 'B'}.img`));
+      const want = md5Hex(r.cpe.image);
+      r.verified =
+        slotMd5 === want &&
+        r.after.running?.md5 === want &&
+        r.after.running.slot === 'B' &&
+        r.before.running?.md5 === md5Hex(r.cpe.factory) &&
+        r.after.running.version === r.cpe.newFile.split('_FW_')[1]?.split('_').slice(0, 3).map(Number).join('.');
+      process.stdout.write(`  ${r.cpe.vendorClass}: slot ${r.after.running?.slot ?? '?'} md5 ${slotMd5} ${slotMd5 === want ? '=' : '≠'} image ${want}\n`);
+    }
+    say('summary');
+    process.stdout.write(table(rows) + '\n');
+    const ok = rows.every((r) => r.verified);
+    process.stdout.write(`\n${ok ? 'demo OK: both CPEs upgraded and verified' : 'demo FAILED: see the table'}\n`);
+    return ok ? 0 : 1;
+  } catch (e) {
+    process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  } finally {
+    await teardown();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`demo: ${String(e)}\n`);
+    process.exit(1);
+  },
+);
