@@ -12,7 +12,7 @@ import { LegStore } from '../../leg/store.ts';
 import { LegEngine } from '../../leg/engine.ts';
 import { fileSink, streamSink, type EventSink, type LegEvent } from '../../leg/events.ts';
 import { replayFile } from '../../leg/sources/replay.ts';
-import { startLiveCapture } from '../../leg/sources/live.ts';
+import { captureArgs, startLiveCapture } from '../../leg/sources/live.ts';
 import { listenRdr, parseHostPort } from '../../leg/rdr-server.ts';
 import { counters, list, openReadOnly, show, type SubscriberView } from '../../leg/queries.ts';
 
@@ -123,6 +123,7 @@ async function runCmd(o: CommonOpts & { iface?: string; rdrListen?: string; tcpd
   const cfg = buildConfig({ ...o, stateDir: o.stateDir ?? DEFAULT_STATE_DIR });
   const log = createLogger({ level: o.logLevel ?? process.env.CPE_AGENT_LOG_LEVEL ?? 'info' });
   const rdrAddr = o.rdrListen ? parseHostPort(o.rdrListen) : undefined;
+  if (o.iface) captureArgs(o.iface); // validates the name before anything is opened
   const store = new LegStore(cfg.stateDir);
   const sink = makeSink(cfg, o.json === true);
   const engine = new LegEngine(cfg, store, sink, log);
