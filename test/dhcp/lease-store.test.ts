@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clearLease, leaseFilePath, loadLease, saveLease } from '../../agent/dhcp/lease-store.ts';
+import type { Lease } from '../../agent/dhcp/lease.ts';
+
+const lease: Lease = {
+  iface: 'wan0',
+  address: '198.18.16.100',
+  prefixLength: 24,
+  routers: ['198.18.16.1'],
+  dns: ['198.18.16.1'],
+  serverId: '198.18.16.1',
+  leaseSeconds: 600,
+  renewSeconds: 300,
+  rebindSeconds: 525,
+  acquiredAt: 1_700_000_000_000,
+  vendorClass: 'ESH-3105',
+  option43: { protocol: 'ftp', server: '198.18.16.1', user: 'u', password: 'p', unknown: [] },
+  option43Hex: '010101',
+};
+
+const dirs: string[] = [];
+async function dir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'cpd-store-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+describe('lease store', () => {
+  it('round-trips a lease, file mode 0600 (it may hold the FTP password), no temp file left', async () => {
+    const d = await dir();
+    await saveLease(join(d, 'sub'), lease);
+    expect(await loadLease(join(d, 'sub'), 'wan0')).toEqual({ kind: 'ok', lease });
+    expect((await stat(leaseFilePath(join(d, 'sub'), 'wan0'))).mode & 0o777).toBe(0o600);
+    expect(await readdir(join(d, 'sub'))).toEqual(['dhcp-lease-wan0.json']);
+  });
+
+  it('missing, corrupt, invalid and foreign-interface files read as no lease, with a reason', async () => {
+    const d = await dir();
+    expect(await loadLease(d, 'wan0')).toEqual({ kind: 'missing' });
+    await writeFile(leaseFilePath(d, 'wan0'), '{"version":1,"lease":');
+    expect(await loadLease(d, 'wan0')).toEqual({ kind: 'invalid', reason: 'not JSON' });
+    await writeFile(leaseFilePath(d, 'wan0'), JSON.stringify({ version: 1, lease: { ...lease, address: '1.2.3' } }));
+    const bad = await loadLease(d, 'wan0');
+    expect(bad.kind).toBe('invalid');
+    expect(bad.kind === 'invalid' ? bad.reason : '').toContain('address');
+    await writeFile(leaseFilePath(d, 'wan0'), JSON.stringify({ version: 1, lease: { ...lease, iface: 'eth1' } }));
+    expect((await loadLease(d, 'wan0')).kind).toBe('invalid');
+  });
+
+  it('clear is idempotent', async () => {
+    const d = await dir();
+    await saveLease(d, lease);
+    await clearLease(d, 'wan0');
+    await clearLease(d, 'wan0');
+    expect(await loadLease(d, 'wan0')).toEqual({ kind: 'missing' });
+  });
+});
