@@ -6,7 +6,9 @@
  *
  * applyLease is idempotent (a renew with nothing changed runs only the read-only `show`
  * commands) and all-or-nothing: when a step fails, the steps already done are undone in
- * reverse order before the error is thrown.
+ * reverse order before the error is thrown. A new address in another subnet is added before
+ * the old one is removed; in the same subnet the old one goes first, because the kernel
+ * deletes secondaries together with their primary (found by the lab test).
  */
 import { readFile, unlink } from 'node:fs/promises';
 import type { LeaseConfig, NetConfigurator } from '../types.ts';
@@ -35,6 +37,13 @@ const RESOLV_OPTS = { code: 'NET_RESOLV_WRITE_FAILED', mode: 0o644 };
 export function broadcastOf(address: string, prefixLength: number): string {
   const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
   return numberToIpv4((ipv4ToNumber(address) | (~mask >>> 0)) >>> 0);
+}
+
+/** True when the two address/prefix pairs share a network (the wider prefix decides). */
+export function sameSubnet(a: { address: string; prefixLength: number }, b: { address: string; prefixLength: number }): boolean {
+  const p = Math.min(a.prefixLength, b.prefixLength);
+  const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
+  return ((ipv4ToNumber(a.address) & mask) >>> 0) === ((ipv4ToNumber(b.address) & mask) >>> 0);
 }
 
 /** `inet A/P` entries of `ip addr show dev IF` (iproute2 and busybox print the same lines). */
@@ -144,9 +153,24 @@ export class IpNet implements NetConfigurator {
     const iface = lease.iface;
     const cidr = `${lease.address}/${lease.prefixLength}`;
     const undo: Array<() => Promise<unknown>> = [];
+    let previousGone = false;
     try {
       // 1. address (kept when already there: no flap on renew)
       const have = await this.addresses(iface);
+      const moving = previous !== undefined && (previous.address !== lease.address || previous.prefixLength !== lease.prefixLength);
+      if (previous && moving && sameSubnet(previous, lease) && have.some((a) => a.address === previous.address && a.prefixLength === previous.prefixLength)) {
+        // The new address would be a secondary of the old one, and deleting a primary
+        // deletes its secondaries (unless promote_secondaries): swap old → new instead.
+        const pcidr = `${previous.address}/${previous.prefixLength}`;
+        await this.ip(['addr', 'del', pcidr, 'dev', iface]);
+        previousGone = true;
+        const prevRouter = previous.routers[0];
+        undo.push(async () => {
+          await this.ip(['addr', 'add', pcidr, 'broadcast', broadcastOf(previous.address, previous.prefixLength), 'dev', iface], true);
+          if (prevRouter !== undefined) await this.ip(['route', 'replace', 'default', 'via', prevRouter, 'dev', iface], true);
+        });
+        have.splice(0, have.length, ...have.filter((a) => a.address !== previous.address));
+      }
       if (!have.some((a) => a.address === lease.address && a.prefixLength === lease.prefixLength)) {
         for (const a of have.filter((x) => x.address === lease.address)) {
           await this.ip(['addr', 'del', `${a.address}/${a.prefixLength}`, 'dev', iface]);
@@ -184,7 +208,7 @@ export class IpNet implements NetConfigurator {
       throw new AgentError('NET_APPLY_FAILED', `applying ${cidr} on ${iface} failed: ${e instanceof Error ? e.message : String(e)}`, { iface }, { cause: e });
     }
     // 4. the previous address goes last, once the new one is fully in place
-    if (previous && (previous.address !== lease.address || previous.prefixLength !== lease.prefixLength)) {
+    if (previous && !previousGone && (previous.address !== lease.address || previous.prefixLength !== lease.prefixLength)) {
       await this.ip(['addr', 'del', `${previous.address}/${previous.prefixLength}`, 'dev', previous.iface], true);
     }
   }
