@@ -29,8 +29,13 @@ export function startLiveCapture(engine: LegEngine, iface: string, log: Logger, 
   const stream = new CaptureStream({ strict: false });
   let stopping = false;
   let stderr = '';
+  let listening = false;
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
+    if (!listening && stderr.includes('listening on')) {
+      listening = true;
+      log.info({ iface }, 'capture listening');
+    }
   });
   child.stdout?.on('data', (chunk: Buffer) => {
     try {
