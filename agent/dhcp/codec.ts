@@ -4,7 +4,9 @@
  * `details.offset` naming where the input went wrong.
  *
  * Decoding copies the input once; every option's data is a view into that private copy,
- * so callers may reuse their receive buffer. No per-byte allocation, no regexes.
+ * so callers may reuse their receive buffer. No per-byte allocation, no regexes; option
+ * instances are gathered in reused typed arrays, and only an option really split into
+ * several instances (RFC 3396) gets a concatenated copy.
  */
 import type { DhcpMessage, DhcpOption } from './message.ts';
 import { MAGIC_COOKIE, Opt } from './message.ts';
@@ -26,28 +28,68 @@ const FILE_OFFSET = 108;
 const FILE_SIZE = 128;
 const CHADDR_OFFSET = 28;
 
+function u32(b: Uint8Array, o: number): number {
+  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+}
+
 function ipAt(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-// Per-code bookkeeping for RFC 3396 concatenation without allocating per message:
-// `stamp[code] === gen` means the code was already seen in this decode at `slot[code]`.
+// Byte slab for decoded copies and encoded packets: allocating each ~300-byte Uint8Array
+// on its own costs ~1 µs (an off-heap backing store), five times the copy itself. Memory
+// handed out is never reused, so views stay valid and fresh; a retained message keeps its
+// slab alive, as Node's own Buffer pool does.
+const SLAB_SIZE = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+/** A zero-filled Uint8Array of `n` bytes, carved from the slab when small. */
+function allocBytes(n: number): Uint8Array {
+  if (n > SLAB_SIZE >>> 3) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const view = new Uint8Array(slab, slabUsed, n);
+  slabUsed = (slabUsed + n + 7) & ~7;
+  return view;
+}
+
+// Scratch space reused by every decode (decoding is synchronous, so never shared):
+// one entry per option instance (code, data offset, data length), and per code a
+// generation stamp telling whether the code was already seen in this decode.
+const MAX_INSTANCES = 1024; // a 64 KiB message holds at most ~32k instances; see grow()
+let instCode = new Uint8Array(MAX_INSTANCES);
+let instStart = new Int32Array(MAX_INSTANCES);
+let instLen = new Int32Array(MAX_INSTANCES);
 const stamp = new Uint32Array(256);
-const slot = new Int32Array(256);
 let gen = 0;
 
-interface Collected {
-  codes: number[];
-  parts: Uint8Array[][];
+function grow(): void {
+  const n = instCode.length * 2;
+  const c = new Uint8Array(n);
+  const st = new Int32Array(n);
+  const l = new Int32Array(n);
+  c.set(instCode);
+  st.set(instStart);
+  l.set(instLen);
+  instCode = c;
+  instStart = st;
+  instLen = l;
+}
+
+interface Walk {
+  count: number;
+  duplicates: boolean;
   overload: number;
-  overloadOffset: number;
 }
 
 /**
- * Walks one option area [start, end). Returns normally only when an END option was found;
- * `area` names the field for errors.
+ * Walks one option area [start, end), appending instances to the scratch arrays. Returns
+ * normally only when an END option was found; `area` names the field for errors.
  */
-function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | 'file' | 'sname', acc: Collected, g: number): void {
+function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | 'file' | 'sname', w: Walk, g: number): void {
   let i = start;
   while (i < end) {
     const code = b[i] as number;
@@ -69,23 +111,23 @@ function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | '
         area,
       });
     }
-    const data = b.subarray(dataStart, dataStart + len);
     if (code === Opt.OVERLOAD) {
       if (area !== 'options') {
         throw new AgentError('DHCP_BAD_OVERLOAD', `option 52 (overload) may only appear in the options field, found in ${area}`, { offset: i, area });
       }
-      if (len !== 1 || (data[0] as number) < 1 || (data[0] as number) > 3) {
+      const v = b[dataStart] as number;
+      if (len !== 1 || v < 1 || v > 3) {
         throw new AgentError('DHCP_BAD_OVERLOAD', `option 52 (overload) must be one byte 1..3`, { offset: i, length: len });
       }
-      acc.overload = data[0] as number;
-      acc.overloadOffset = i;
-    } else if (stamp[code] === g) {
-      (acc.parts[slot[code] as number] as Uint8Array[]).push(data);
+      w.overload = v;
     } else {
-      stamp[code] = g;
-      slot[code] = acc.codes.length;
-      acc.codes.push(code);
-      acc.parts.push([data]);
+      if (stamp[code] === g) w.duplicates = true;
+      else stamp[code] = g;
+      if (w.count === instCode.length) grow();
+      instCode[w.count] = code;
+      instStart[w.count] = dataStart;
+      instLen[w.count] = len;
+      w.count++;
     }
     i = dataStart + len;
   }
@@ -98,17 +140,48 @@ function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | '
   });
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+/** Options from the scratch instances; RFC 3396: all instances of a code concatenated, in order. */
+function collectOptions(b: Uint8Array, w: Walk): DhcpOption[] {
+  const n = w.count;
+  const options: DhcpOption[] = [];
+  if (!w.duplicates) {
+    for (let k = 0; k < n; k++) {
+      const st = instStart[k] as number;
+      options.push({ code: instCode[k] as number, data: new Uint8Array(b.buffer, b.byteOffset + st, instLen[k] as number) });
+    }
+    return options;
   }
-  return out;
+  const done = new Uint8Array(256);
+  for (let k = 0; k < n; k++) {
+    const code = instCode[k] as number;
+    if (done[code]) continue;
+    done[code] = 1;
+    let total = 0;
+    let count = 0;
+    for (let j = k; j < n; j++) {
+      if (instCode[j] === code) {
+        total += instLen[j] as number;
+        count++;
+      }
+    }
+    if (count === 1) {
+      const st = instStart[k] as number;
+      options.push({ code, data: b.subarray(st, st + total) });
+      continue;
+    }
+    const data = new Uint8Array(total);
+    let o = 0;
+    for (let j = k; j < n; j++) {
+      if (instCode[j] === code) {
+        const st = instStart[j] as number;
+        const l = instLen[j] as number;
+        data.set(b.subarray(st, st + l), o);
+        o += l;
+      }
+    }
+    options.push({ code, data });
+  }
+  return options;
 }
 
 /** Decodes one DHCP message (the UDP payload). */
@@ -125,9 +198,11 @@ export function decodeMessage(bytes: Uint8Array): DhcpMessage {
       length: bytes.length,
     });
   }
-  const b = bytes.slice();
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const cookie = dv.getUint32(HEADER_SIZE);
+  // A real copy (Buffer#slice would be a view): the message must not change when the
+  // caller reuses its receive buffer.
+  const b = allocBytes(bytes.length);
+  b.set(bytes);
+  const cookie = u32(b, HEADER_SIZE);
   if (cookie !== MAGIC_COOKIE) {
     throw new AgentError('DHCP_BAD_COOKIE', `magic cookie is 0x${cookie.toString(16).padStart(8, '0')}, expected 0x63825363`, {
       offset: HEADER_SIZE,
@@ -138,33 +213,28 @@ export function decodeMessage(bytes: Uint8Array): DhcpMessage {
     stamp.fill(0);
     gen = 1;
   }
-  const g = gen;
-  const acc: Collected = { codes: [], parts: [], overload: 0, overloadOffset: -1 };
-  walkArea(b, OPTIONS_OFFSET, b.length, 'options', acc, g);
+  const w: Walk = { count: 0, duplicates: false, overload: 0 };
+  walkArea(b, OPTIONS_OFFSET, b.length, 'options', w, gen);
   // RFC 2131 §4.1: with overload, read the file field first, then sname.
-  if (acc.overload & 1) walkArea(b, FILE_OFFSET, FILE_OFFSET + FILE_SIZE, 'file', acc, g);
-  if (acc.overload & 2) walkArea(b, SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE, 'sname', acc, g);
+  if (w.overload & 1) walkArea(b, FILE_OFFSET, FILE_OFFSET + FILE_SIZE, 'file', w, gen);
+  if (w.overload & 2) walkArea(b, SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE, 'sname', w, gen);
 
-  const options: DhcpOption[] = new Array<DhcpOption>(acc.codes.length);
-  for (let k = 0; k < acc.codes.length; k++) {
-    options[k] = { code: acc.codes[k] as number, data: concat(acc.parts[k] as Uint8Array[]) };
-  }
   return {
     op: b[0] as number,
     htype: b[1] as number,
     hlen: b[2] as number,
     hops: b[3] as number,
-    xid: dv.getUint32(4),
-    secs: dv.getUint16(8),
-    flags: dv.getUint16(10),
+    xid: u32(b, 4),
+    secs: ((b[8] as number) << 8) | (b[9] as number),
+    flags: ((b[10] as number) << 8) | (b[11] as number),
     ciaddr: ipAt(b, 12),
     yiaddr: ipAt(b, 16),
     siaddr: ipAt(b, 20),
     giaddr: ipAt(b, 24),
-    chaddr: b.subarray(CHADDR_OFFSET, CHADDR_OFFSET + 16),
-    sname: acc.overload & 2 ? new Uint8Array(SNAME_SIZE) : b.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE),
-    file: acc.overload & 1 ? new Uint8Array(FILE_SIZE) : b.subarray(FILE_OFFSET, FILE_OFFSET + FILE_SIZE),
-    options,
+    chaddr: new Uint8Array(b.buffer, b.byteOffset + CHADDR_OFFSET, 16),
+    sname: w.overload & 2 ? new Uint8Array(SNAME_SIZE) : new Uint8Array(b.buffer, b.byteOffset + SNAME_OFFSET, SNAME_SIZE),
+    file: w.overload & 1 ? new Uint8Array(FILE_SIZE) : new Uint8Array(b.buffer, b.byteOffset + FILE_OFFSET, FILE_SIZE),
+    options: collectOptions(b, w),
   };
 }
 
@@ -217,8 +287,7 @@ function instancesOf(options: readonly DhcpOption[]): Instance[] {
   const out: Instance[] = [];
   for (const o of options) {
     const code = o.code;
-    if (!Number.isInteger(code) || code < 1 || code > 254) throw encodeError(`option code must be 1..254, got ${code}`, { code });
-    if (code === Opt.OVERLOAD) throw encodeError('option 52 (overload) is managed by the encoder; leave it out of options', { code });
+    checkCode(code);
     const d = o.data;
     if (d.length <= 255) {
       out.push({ code, data: d, start: 0, end: d.length, long: false });
@@ -246,6 +315,41 @@ function writeField(out: Uint8Array, offset: number, size: number, src: Uint8Arr
   out.set(src, offset);
 }
 
+function put32(out: Uint8Array, o: number, v: number): void {
+  out[o] = v >>> 24;
+  out[o + 1] = (v >>> 16) & 0xff;
+  out[o + 2] = (v >>> 8) & 0xff;
+  out[o + 3] = v & 0xff;
+}
+
+/** BOOTP header and cookie; sname/file are written unless `overload` says they carry options. */
+function writeHeader(out: Uint8Array, msg: DhcpMessage, overload: number): void {
+  out[0] = checkInt(msg.op, 255, 'op');
+  out[1] = checkInt(msg.htype, 255, 'htype');
+  out[2] = checkInt(msg.hlen, 255, 'hlen');
+  out[3] = checkInt(msg.hops, 255, 'hops');
+  put32(out, 4, checkInt(msg.xid, 0xffffffff, 'xid'));
+  const secs = checkInt(msg.secs, 0xffff, 'secs');
+  out[8] = secs >>> 8;
+  out[9] = secs & 0xff;
+  const flags = checkInt(msg.flags, 0xffff, 'flags');
+  out[10] = flags >>> 8;
+  out[11] = flags & 0xff;
+  writeIp(out, 12, msg.ciaddr, 'ciaddr');
+  writeIp(out, 16, msg.yiaddr, 'yiaddr');
+  writeIp(out, 20, msg.siaddr, 'siaddr');
+  writeIp(out, 24, msg.giaddr, 'giaddr');
+  writeField(out, CHADDR_OFFSET, 16, msg.chaddr, 'chaddr');
+  if (!(overload & 2)) writeField(out, SNAME_OFFSET, SNAME_SIZE, msg.sname, 'sname');
+  if (!(overload & 1)) writeField(out, FILE_OFFSET, FILE_SIZE, msg.file, 'file');
+  put32(out, HEADER_SIZE, MAGIC_COOKIE);
+}
+
+function checkCode(code: number): void {
+  if (!Number.isInteger(code) || code < 1 || code > 254) throw encodeError(`option code must be 1..254, got ${code}`, { code });
+  if (code === Opt.OVERLOAD) throw encodeError('option 52 (overload) is managed by the encoder; leave it out of options', { code });
+}
+
 /**
  * Encodes a message. Options go in `msg.options` order; data longer than 255 bytes is split
  * into consecutive instances (RFC 3396). When `maxSize` is given and the options field would
@@ -259,7 +363,36 @@ export function encodeMessage(msg: DhcpMessage, opts: EncodeOptions = {}): Uint8
   if (maxSize !== undefined && (!Number.isInteger(maxSize) || maxSize < OPTIONS_OFFSET + 1)) {
     throw encodeError(`maxSize must be an integer >= ${OPTIONS_OFFSET + 1}, got ${maxSize}`, { maxSize });
   }
-  const inst = instancesOf(msg.options);
+  // Fast path: no option needs RFC 3396 splitting and everything fits the options field.
+  const list = msg.options;
+  let simpleTotal = 0;
+  let simple = true;
+  for (let k = 0; k < list.length; k++) {
+    const opt = list[k] as DhcpOption;
+    checkCode(opt.code);
+    const l = opt.data.length;
+    if (l > 255) simple = false;
+    simpleTotal += 2 + l;
+  }
+  if (simple && (maxSize === undefined || simpleTotal <= maxSize - OPTIONS_OFFSET - 1)) {
+    const out = allocBytes(Math.max(OPTIONS_OFFSET + simpleTotal + 1, minSize));
+    writeHeader(out, msg, 0);
+    let o = OPTIONS_OFFSET;
+    for (let k = 0; k < list.length; k++) {
+      const opt = list[k] as DhcpOption;
+      const d = opt.data;
+      const l = d.length;
+      out[o] = opt.code;
+      out[o + 1] = l;
+      if (l < 16) for (let j = 0; j < l; j++) out[o + 2 + j] = d[j] as number;
+      else out.set(d, o + 2);
+      o += 2 + l;
+    }
+    out[o] = Opt.END;
+    return out;
+  }
+
+  const inst = instancesOf(list);
   let total = 0;
   for (const x of inst) total += instanceSize(x);
 
@@ -301,23 +434,8 @@ export function encodeMessage(msg: DhcpMessage, opts: EncodeOptions = {}): Uint8
   for (const x of areas[0] as Instance[]) mainBytes += instanceSize(x);
   if (overload) mainBytes += 3;
   const size = Math.max(OPTIONS_OFFSET + mainBytes, minSize);
-  const out = new Uint8Array(size);
-  const dv = new DataView(out.buffer);
-  out[0] = checkInt(msg.op, 255, 'op');
-  out[1] = checkInt(msg.htype, 255, 'htype');
-  out[2] = checkInt(msg.hlen, 255, 'hlen');
-  out[3] = checkInt(msg.hops, 255, 'hops');
-  dv.setUint32(4, checkInt(msg.xid, 0xffffffff, 'xid'));
-  dv.setUint16(8, checkInt(msg.secs, 0xffff, 'secs'));
-  dv.setUint16(10, checkInt(msg.flags, 0xffff, 'flags'));
-  writeIp(out, 12, msg.ciaddr, 'ciaddr');
-  writeIp(out, 16, msg.yiaddr, 'yiaddr');
-  writeIp(out, 20, msg.siaddr, 'siaddr');
-  writeIp(out, 24, msg.giaddr, 'giaddr');
-  writeField(out, CHADDR_OFFSET, 16, msg.chaddr, 'chaddr');
-  if (!(overload & 2)) writeField(out, SNAME_OFFSET, SNAME_SIZE, msg.sname, 'sname');
-  if (!(overload & 1)) writeField(out, FILE_OFFSET, FILE_SIZE, msg.file, 'file');
-  dv.setUint32(HEADER_SIZE, MAGIC_COOKIE);
+  const out = allocBytes(size);
+  writeHeader(out, msg, overload);
 
   let o = OPTIONS_OFFSET;
   const main = areas[0] as Instance[];

@@ -113,6 +113,14 @@ describe('decodeMessage: header and options table', () => {
     expect(d.xid).toBe(0xdeadbeef);
     expect(toHex(d.options[1]?.data ?? new Uint8Array())).toBe('c612000a');
   });
+  it('does not alias a Node Buffer either (Buffer#slice is a view)', () => {
+    const buf = Buffer.from(bytes);
+    const d = decodeMessage(buf);
+    buf.fill(0xee);
+    expect(d.xid).toBe(0xdeadbeef);
+    expect(toHex(d.chaddr.subarray(0, 6))).toBe('02005e100001');
+    expect(toHex(d.options[3]?.data ?? new Uint8Array())).toBe('63706531');
+  });
   it('skips pads between options', () => {
     const d = decodeMessage(packet('00 00 350105 00 ff 0000'));
     expect(d.options).toEqual([{ code: 53, data: new Uint8Array([5]) }]);
