@@ -118,6 +118,19 @@ async function waitUntil(what: string, f: () => Promise<boolean>, timeoutMs: num
 
 const short = (md5: string | undefined | null): string => (md5 ? `${md5.slice(0, 8)}…` : '?');
 
+/**
+ * dhcpd records a DHCPRELEASE as a new entry for the address with `binding state free`
+ * (without the vendor class): the CPE's address is found through its class's active entry.
+ */
+async function releasedInLeaseFile(lab: UpgradeLab, c: Cpe): Promise<boolean> {
+  const leases = await lab.leases();
+  const mine = leases.find((l) => l.vendorClass === c.vendorClass);
+  if (!mine) return false;
+  const last = leases.filter((l) => l.address === mine.address).at(-1);
+  process.stdout.write(`dhcpd lease file: ${mine.address} ${leases.filter((l) => l.address === mine.address).map((l) => l.bindingState).join(' → ')}\n`);
+  return last?.bindingState === 'free' || last?.bindingState === 'released';
+}
+
 interface Row {
   cpe: Cpe;
   before: StatusJson;
@@ -133,9 +146,7 @@ async function upgradeUrgent(lab: UpgradeLab, c: Cpe): Promise<Row> {
   const first = await inNs(c.ns, agentArgs(c, ['--once'])).done;
   if (first.code !== 0) throw new Error(`${c.vendorClass}: first run exited with ${first.code}`);
   const before = await status(c);
-  const leases = await lab.leases();
-  const released = leases.some((l) => l.vendorClass === c.vendorClass && (l.bindingState === 'free' || l.bindingState === 'released'));
-  process.stdout.write(`dhcpd lease file: ${leases.filter((l) => l.vendorClass === c.vendorClass).map((l) => `${l.address} ${l.bindingState}`).join(', ')}\n`);
+  const released = await releasedInLeaseFile(lab, c);
   say(`${c.vendorClass}: next start — the bootloader boots slot B on trial; DHCP binds → healthy`);
   const second = await inNs(c.ns, agentArgs(c, ['--once'])).done;
   if (second.code !== 0) throw new Error(`${c.vendorClass}: run after reboot exited with ${second.code}`);
@@ -159,9 +170,7 @@ async function upgradeWithReboot(lab: UpgradeLab, c: Cpe): Promise<Row> {
   if (rb.code !== 0) throw new Error(`reboot command exited with ${rb.code}`);
   const d = await daemon.done;
   if (d.code !== 0) throw new Error(`${c.vendorClass}: daemon exited with ${d.code}`);
-  const leases = await lab.leases();
-  const released = leases.some((l) => l.vendorClass === c.vendorClass && (l.bindingState === 'free' || l.bindingState === 'released'));
-  process.stdout.write(`dhcpd lease file: ${leases.filter((l) => l.vendorClass === c.vendorClass).map((l) => `${l.address} ${l.bindingState}`).join(', ')}\n`);
+  const released = await releasedInLeaseFile(lab, c);
   say(`${c.vendorClass}: next start — boots slot B, healthy once DHCP binds`);
   const second = await inNs(c.ns, agentArgs(c, ['--once'])).done;
   if (second.code !== 0) throw new Error(`${c.vendorClass}: run after reboot exited with ${second.code}`);
@@ -271,7 +280,7 @@ async function main(): Promise<number> {
     }
     say('summary');
     process.stdout.write(table(rows) + '\n');
-    const ok = rows.every((r) => r.verified);
+    const ok = rows.every((r) => r.verified && r.released);
     process.stdout.write(`\n${ok ? 'demo OK: both CPEs upgraded and verified' : 'demo FAILED: see the table'}\n`);
     return ok ? 0 : 1;
   } catch (e) {

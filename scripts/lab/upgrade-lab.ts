@@ -118,15 +118,20 @@ export async function startUpgradeLab(opts: UpgradeLabOptions): Promise<UpgradeL
     await netns.addr(serverNs, 'br0', `${serverIp}/24`);
 
     const names = Object.keys(opts.classes);
-    if (names.length > 3) throw new Error('at most 3 vendor classes');
+    // Pools of 20 addresses per class: .100-.119, .120-.139, … (7 classes); default .20-.49.
+    if (names.length > 7) throw new Error('at most 7 vendor classes');
     const pools: Record<string, [string, string]> = {};
-    names.forEach((vc, i) => (pools[vc] = [`${opts.subnet}.${100 + 50 * i}`, `${opts.subnet}.${149 + 50 * i}`]));
+    names.forEach((vc, i) => (pools[vc] = [`${opts.subnet}.${100 + 20 * i}`, `${opts.subnet}.${Math.min(254, 119 + 20 * i)}`]));
     const defaultRange: [string, string] = [`${opts.subnet}.20`, `${opts.subnet}.49`];
     const startD = (classes: Record<string, Option43Offer>): Promise<RunningDhcpd> =>
       startDhcpd(netns, serverNs, 'br0', {
         subnet: opts.subnet,
         serverIp,
-        classes: Object.entries(classes).map(([vc, offer]) => ({ vendorClass: vc, offer, range: pools[vc] ?? defaultRange })),
+        classes: Object.entries(classes).map(([vc, offer]) => {
+          const range = pools[vc];
+          if (!range) throw new Error(`setOffers: class ${vc} was not declared at lab start`);
+          return { vendorClass: vc, offer, range };
+        }),
         defaultRange,
         leaseSeconds: opts.leaseSeconds ?? 600,
       });
