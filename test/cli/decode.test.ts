@@ -14,7 +14,11 @@ const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'decode-cli-'));
 
 function run(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(AGENT, args, { encoding: 'utf8' });
+  return runWith(undefined, ...args);
+}
+
+function runWith(input: Uint8Array | undefined, ...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(AGENT, args, { encoding: 'utf8', ...(input ? { input } : {}) });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -61,6 +65,7 @@ describe('decode opt43', () => {
     expect(r.out).toMatch(/^unknown 42\s+0102$/m);
   });
   it('bad input exits 2 with a typed error', () => {
+    expect(JSON.parse(run('decode', 'opt43', '0x010100', '--json').out)).toEqual({ protocol: 'tftp', unknown: [] });
     const bad = run('decode', 'opt43', 'xyz', '--json');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^cpe-agent: error \[CLI_BAD_HEX\]: /);
@@ -136,7 +141,18 @@ describe('decode pcap', () => {
     expect(lines[0]).toMatch(/^2020-04-29T19:58:19\.\d{3}Z 10\.16\.1\.4:68 > 10\.16\.1\.1:67 REQUEST +xid=0xef645744 chaddr=00:11:32:17:49:f0 ciaddr=10\.16\.1\.4$/);
     expect(lines[1]).toMatch(/ ACK +xid=0xef645744 .* yiaddr=10\.16\.1\.4 lease=3600s server-id=10\.16\.1\.1$/);
   });
+  it('reads a capture from stdin with - (as from tcpdump -w -)', () => {
+    const r = runWith(readFileSync(capturePath('zeek_dhcp.pcap')), 'decode', 'pcap', '-', '--json');
+    expect(r.code).toBe(0);
+    expect(jsonLines(r.out).map((l) => l['xid'])).toEqual([1984, 1984, 1984, 1984, 1984, 1984, 1984, 1948, 1988]);
+  });
   it('bad files exit 2 with a typed error', () => {
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, '');
+    const e = run('decode', 'pcap', empty);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/\[PCAP_TRUNCATED\]: .*empty input/);
+    expect(run('decode', 'pcap', dir).err).toMatch(/\[CLI_FILE\]/);
     const missing = run('decode', 'pcap', join(dir, 'nope.pcap'));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/^cpe-agent: error \[CLI_FILE\]: cannot read .*nope\.pcap/);

@@ -1,12 +1,12 @@
 /**
  * `cpe-agent decode` — operator tools over the pure codecs:
  *   decode opt43 HEX [--vendor-class VC] [--json]   option 43 bytes → Option43Offer
- *   decode pcap FILE [--json]                         every DHCP message of a pcap/pcapng file
+ *   decode pcap FILE|- [--json]                       every DHCP message of a pcap/pcapng file or stdin
  *   decode dhcp HEX [--json]                          one DHCP message (UDP payload)
  * Bad input throws AgentError (main prints `cpe-agent: error [CODE]: …`, exit 2).
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { AgentError, asAgentError } from '../../errors.ts';
 import { fromHex } from '../../util/bytes.ts';
 import { decodeOption43 } from '../../option43/codec.ts';
@@ -34,7 +34,7 @@ class Out {
 
 function hexArg(text: string, what: string): Uint8Array {
   try {
-    return fromHex(text.trim());
+    return fromHex(text.trim().replace(/^0x/i, ''));
   } catch (e) {
     throw new AgentError('CLI_BAD_HEX', `${what}: ${asAgentError(e, 'CLI_BAD_HEX', 'hex').message}`);
   }
@@ -66,27 +66,44 @@ function decodeOpt43(hex: string, opts: { vendorClass?: string; json?: boolean }
   }
 }
 
-function decodePcap(file: string, opts: { json?: boolean }): void {
-  let bytes: Uint8Array;
+async function openSource(file: string): Promise<AsyncIterable<Buffer>> {
+  if (file === '-') return process.stdin;
+  // Open first so a missing or unreadable file is a typed error before any output.
+  let handle: FileHandle;
   try {
-    bytes = new Uint8Array(readFileSync(file));
+    handle = await open(file, 'r');
   } catch (e) {
     throw asAgentError(e, 'CLI_FILE', `cannot read ${file}`);
   }
-  // Non-strict so every readable packet is printed; problems are reported after them.
+  return handle.createReadStream({ highWaterMark: 1 << 20 });
+}
+
+/**
+ * Streams the capture (a file, or `-` for stdin, e.g. `tcpdump -w - | cpe-agent decode pcap -`),
+ * printing each DHCP message as soon as its record is complete. The parser runs
+ * non-strict so every readable packet is printed; problems are reported after them.
+ */
+async function decodePcap(file: string, opts: { json?: boolean }): Promise<void> {
+  const source = await openSource(file);
   const stream = new CaptureStream({ strict: false });
   const out = new Out();
-  const emit = (records: ReturnType<CaptureStream['push']>): void => {
-    for (const r of records) {
-      const p = dhcpFromRecord(r);
-      if (p) out.line(opts.json ? JSON.stringify(packetToJson(p)) : packetToLine(p));
-    }
-  };
   try {
-    emit(stream.push(bytes));
+    for await (const chunk of source) {
+      // each chunk is a fresh Buffer: records may stay views into it
+      for (const r of stream.push(chunk)) {
+        const p = dhcpFromRecord(r);
+        if (p) out.line(opts.json ? JSON.stringify(packetToJson(p)) : packetToLine(p));
+      }
+      out.flush();
+    }
     stream.end();
+  } catch (e) {
+    throw asAgentError(e, 'CLI_FILE', `cannot read ${file}`);
   } finally {
     out.flush();
+  }
+  if (stream.format === undefined) {
+    throw new AgentError('PCAP_TRUNCATED', `${file}: empty input, not a pcap or pcapng capture`, { offset: 0 });
   }
   if (stream.stats.garbled > 0) {
     throw new AgentError('PCAP_TRUNCATED', `${file}: ${stream.stats.skippedBytes} bytes in ${stream.stats.garbled} stretch(es) were truncated or garbled and skipped`, {
@@ -118,9 +135,9 @@ export function registerDecode(program: Command): void {
   decode
     .command('pcap')
     .description('print every DHCP message in a pcap or pcapng file (Ethernet, VLAN, Linux cooked v1/v2, raw IP)')
-    .argument('<file>', 'capture file')
+    .argument('<file>', 'capture file, or - for stdin (tcpdump -w - | cpe-agent decode pcap -)')
     .option('--json', 'one JSON object per line per DHCP message')
-    .action((file: string, opts: { json?: boolean }) => decodePcap(file, opts));
+    .action(async (file: string, opts: { json?: boolean }) => decodePcap(file, opts));
   decode
     .command('dhcp')
     .description('decode one DHCP message given as hex (the UDP payload)')
