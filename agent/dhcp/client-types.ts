@@ -70,6 +70,11 @@ export interface ClientState {
   readonly lease: Lease | undefined;
   /** the lease asked for in INIT_REBOOT, or ACKed and being probed in PROBING */
   readonly candidate: Lease | undefined;
+  /**
+   * A remembered lease (from before a restart) that may still be configured on the interface:
+   * the first bind replaces it (applyLease previous), a NAK or an ARP conflict removes it.
+   */
+  readonly stale: Lease | undefined;
   /** how the candidate was obtained, for the `bound` action */
   readonly candidateHow: BindHow | undefined;
   /** replies ignored because of a foreign xid / chaddr or malformed content */

@@ -56,6 +56,7 @@ export function initialState(config: ClientConfig): ClientState {
     offer: undefined,
     lease: undefined,
     candidate: undefined,
+    stale: undefined,
     candidateHow: undefined,
     ignored: 0,
   };
@@ -279,7 +280,8 @@ class Machine {
   }
 
   private bind(lease: Lease, how: BindHow): void {
-    const previous = this.s.lease;
+    const previous = this.s.lease ?? this.s.stale;
+    this.s.stale = undefined;
     const apply: ClientAction = previous ? { type: 'applyLease', lease, previous } : { type: 'applyLease', lease };
     this.out.push(apply);
     this.out.push({ type: 'bound', lease, how });
@@ -293,6 +295,13 @@ class Machine {
     this.armBound();
   }
 
+  /** Removes a remembered lease that may still be on the interface but is no longer ours. */
+  private dropStale(): void {
+    const stale = this.s.stale;
+    this.s.stale = undefined;
+    if (stale && !this.s.lease) this.out.push({ type: 'removeLease', lease: stale });
+  }
+
   private nak(msg: DhcpMessage): void {
     const text = serverMessageOf(msg);
     this.log('warn', 'NAK received', text ?? 'server refused the request', { phase: this.s.phase, server: serverIdOf(msg) ?? '?' });
@@ -302,6 +311,7 @@ class Machine {
       this.out.push({ type: 'lost', reason: `NAK from ${serverIdOf(msg) ?? 'server'}` });
       this.s.lease = undefined;
     }
+    this.dropStale();
     this.pauseThenInit(NAK_PAUSE_MS);
   }
 
@@ -312,7 +322,9 @@ class Machine {
       this.log('debug', 'start ignored: already running', undefined, { phase: this.s.phase });
       return;
     }
-    const prior = this.s.lease ?? (remembered && remembered.iface === this.s.config.iface ? remembered : undefined);
+    const usable = remembered && remembered.iface === this.s.config.iface ? remembered : undefined;
+    if (!this.s.lease && usable) this.s.stale = usable;
+    const prior = this.s.lease ?? usable;
     if (prior) return this.beginInitReboot(prior);
     this.beginDiscover();
   }
@@ -458,6 +470,7 @@ class Machine {
       this.out.push({ type: 'lost', reason: `address ${address} in use` });
       this.s.lease = undefined;
     }
+    if (this.s.stale?.address === address) this.dropStale();
     this.pauseThenInit(DECLINE_PAUSE_MS);
   }
 
@@ -484,6 +497,7 @@ class Machine {
     } else {
       this.log('info', 'release: no lease to release', undefined, { phase: this.s.phase });
     }
+    this.s.stale = undefined;
     this.s.phase = 'STOPPED';
     this.s.candidate = undefined;
     this.s.candidateHow = undefined;

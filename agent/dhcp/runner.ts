@@ -18,7 +18,7 @@ import { UdpDhcpSocket, type DhcpSocketHandlers, type DhcpTransport } from './ud
 import { messageTypeName } from './message.ts';
 import { messageTypeOf } from './client-messages.ts';
 import { AgentError, asAgentError } from '../errors.ts';
-import { parseMac } from '../util/bytes.ts';
+import { macToString, parseMac } from '../util/bytes.ts';
 
 export interface DhcpRunnerOptions {
   iface: string;
@@ -141,7 +141,7 @@ export class DhcpRunner {
       throw e;
     }
     this.running = true;
-    this.log.info({ vendorClass: o.vendorClass, mac: o.mac ?? undefined, remembered: remembered?.address }, 'DHCP client started');
+    this.log.info({ vendorClass: o.vendorClass, mac: macToString(mac), remembered: remembered?.address }, 'DHCP client started');
     await this.dispatch(remembered ? { type: 'start', remembered } : { type: 'start' });
     if (o.watchLink ?? true) this.startLinkWatch();
   }
@@ -263,6 +263,7 @@ export class DhcpRunner {
         } catch (e) {
           this.log.error({ reason: e instanceof Error ? e.message : String(e) }, 'removing the lease failed');
         }
+        if (o.stateDir !== undefined) await clearLease(o.stateDir, o.iface).catch(() => undefined);
         return true;
       case 'bound': {
         if (o.stateDir !== undefined) {

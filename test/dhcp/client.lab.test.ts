@@ -203,4 +203,11 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip'], () => {
     expect(r.stderr).toContain('reason=foreign xid');
     rogue.kill('SIGTERM');
   });
+
+  it('bad input: an unknown interface is a typed error (exit 2), nothing configured', async () => {
+    const r = await lab.netns.exec(lab.clientNs[0] ?? '', [AGENT, 'dhcp', '--iface', 'nosuch0', '--vendor-class', 'FS-0900E', '--once'], { allowFail: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('[DHCP_IFACE_MISSING]');
+    expect((await lab.netns.exec(lab.clientNs[0] ?? '', ['ip', 'route', 'show'])).stdout).not.toContain('255.255.255.255');
+  });
 });

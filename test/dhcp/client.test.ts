@@ -390,10 +390,12 @@ describe('client: INIT-REBOOT', () => {
     expect(d.state.phase).toBe('BOUND');
   });
 
-  it('NAK → INIT (pause) → DISCOVER', () => {
+  it('NAK → the remembered address is removed from the interface (no lost: it was not bound here), INIT, DISCOVER', () => {
     const d = new Driver();
     d.on({ type: 'start', remembered });
-    d.packet(reply(MessageType.NAK, { xid: d.state.xid }));
+    const a = d.packet(reply(MessageType.NAK, { xid: d.state.xid }));
+    expect(types(a)).toEqual(['removeLease', 'setTimer']);
+    expect(a.find((x) => x.type === 'removeLease')).toMatchObject({ lease: { address: '198.18.16.77' } });
     expect(d.state.phase).toBe('INIT');
     expect(opt(onlySend(d.fire()).msg, Opt.MESSAGE_TYPE)).toEqual([MessageType.DISCOVER]);
   });
@@ -406,6 +408,18 @@ describe('client: INIT-REBOOT', () => {
     expect(d.state.phase).toBe('SELECTING');
     expect(d.now - T0).toBeGreaterThanOrEqual(10_000);
     expect(d.now - T0).toBeLessThanOrEqual(14_000);
+  });
+
+  it('no answer, then a different address by DISCOVER: the remembered one is replaced (applyLease previous)', () => {
+    const d = new Driver();
+    d.on({ type: 'start', remembered });
+    d.fire();
+    d.fire();
+    expect(d.state.phase).toBe('SELECTING');
+    d.packet(reply(MessageType.OFFER, { xid: d.state.xid }));
+    const a = d.packet(reply(MessageType.ACK, { xid: d.state.xid }));
+    expect(a.find((x) => x.type === 'applyLease')).toMatchObject({ lease: { address: ADDR }, previous: { address: '198.18.16.77' } });
+    expect(d.state.stale).toBeUndefined();
   });
 
   it('a remembered lease for another interface is not used', () => {

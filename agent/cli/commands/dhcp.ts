@@ -102,12 +102,21 @@ async function runDhcp(o: DhcpCliOptions): Promise<void> {
     ...(o.once ? {} : { onAck: (l: Lease) => printLease(l, o.json) }),
     onLost: (reason) => log.warn({ reason }, 'lease lost'),
   });
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   await runner.start();
 
   if (o.once) {
     let lease: Lease;
     try {
-      lease = await runner.waitForLease(timeoutMs);
+      lease = await Promise.race([
+        runner.waitForLease(timeoutMs),
+        signalled.then((sig) => {
+          throw new AgentError('DHCP_STOPPED', `interrupted by ${sig} before a lease was bound`, { iface: o.iface });
+        }),
+      ]);
     } catch (e) {
       await runner.stop();
       throw e;
@@ -118,10 +127,7 @@ async function runDhcp(o: DhcpCliOptions): Promise<void> {
     return;
   }
 
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await signalled;
   log.info({ signal }, o.release ? 'stopping: releasing the lease' : 'stopping');
   if (o.release) await runner.release();
   else await runner.stop();
