@@ -23,6 +23,8 @@ export interface DhcpPacket {
   dstPort: number;
   message?: DhcpMessage;
   error?: AgentError;
+  /** set when the UDP payload was cut short (snaplen, or a first IP fragment) */
+  truncated?: true;
 }
 
 export function isDhcpPort(p: number): boolean {
@@ -34,6 +36,7 @@ export function dhcpFromRecord(rec: CaptureRecord): DhcpPacket | undefined {
   const udp = udpFromFrame(rec.linkType, rec.data);
   if (!udp || !(isDhcpPort(udp.srcPort) || isDhcpPort(udp.dstPort))) return undefined;
   const p: DhcpPacket = { frame: rec.frame, time: rec.time, srcIp: udp.srcIp, dstIp: udp.dstIp, srcPort: udp.srcPort, dstPort: udp.dstPort };
+  if (udp.truncated) p.truncated = true;
   try {
     p.message = decodeMessage(udp.payload);
   } catch (e) {

@@ -96,7 +96,11 @@ export class CaptureStream {
     this.strict = opts.strict ?? false;
   }
 
-  /** Feeds bytes; returns every record completed by them. */
+  /**
+   * Feeds bytes; returns every record completed by them. Records (and the unparsed tail the
+   * stream keeps) are views into `chunk`: hand over a chunk you will not write to again
+   * (stream 'data' Buffers are fine; copy a reused read buffer first).
+   */
   push(chunk: Uint8Array): CaptureRecord[] {
     if (chunk.length === 0) return [];
     if (this.buf.length === 0) this.buf = chunk;
