@@ -195,7 +195,9 @@ function onPacket(s: TftpState, bytes: Uint8Array, address: string, port: number
       return onTransferPacket(s, p, now);
     case 'dallying':
       // Our final ACK was lost: the server repeats the last block. Answer each repeat once.
-      if (p.op === 'data' && p.block === ((s.expected - 1) & 0xffff)) return { state: s, actions: [ack(s, p.block)] };
+      if (p.op === 'data' && p.block === ((s.expected - 1) & 0xffff)) {
+        return { state: { ...s, counters: { ...s.counters, duplicates: s.counters.duplicates + 1 } }, actions: [ack(s, p.block)] };
+      }
       return same(s);
     default:
       return same(s);
