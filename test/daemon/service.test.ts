@@ -199,6 +199,35 @@ describe('daemon (sim platform, fake DHCP/transfer)', () => {
     expect(JSON.parse(readFileSync(join(dir, 'state', STATE_FILE), 'utf8')).running.md5).toBe(md5(V13));
   });
 
+  it('a trial boot that never gets a lease reboots (health timeout); the boot env falls back after 3 tries', async () => {
+    expect((await runOnce(offer())).outcome).toBe('staged');
+    const silent: DhcpFactory = () => ({ start: async () => undefined, release: async () => void events.push('dhcp release'), stop: async () => undefined });
+    const cfgIn = {
+      stateDir: join(dir, 'state'),
+      platform: { sim: { dir: join(dir, 'sim'), slotCapacity: 1024 * 1024 } },
+      health: { timeoutSeconds: 0.05 },
+      dhcp: { leaseTimeoutSeconds: 0.1 },
+    };
+    const boots: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const log = silentLogger();
+      const platform = await openSimAgentPlatform({ dir: join(dir, 'sim'), slotCapacity: 1024 * 1024, versionPattern: '_FW_(\\d+)_(\\d+)_(\\d+)' }, log, () => void events.push('exit'));
+      const d = new Daemon({ config: parseConfig(cfgIn), log, store: new StateStore(join(dir, 'state'), log), platform, dhcp: silent, fetchers, stage, once: true });
+      const o = await d.run();
+      boots.push(`${d.snapshot.running?.slot ?? '?'}:${o}`);
+    }
+    // trial boots of B (3 tries) each end in a health reboot; then the bootloader falls back to A
+    expect(boots.slice(0, 3)).toEqual(['B:rebooted', 'B:rebooted', 'B:rebooted']);
+    expect(boots[3]).toBe('A:no-lease');
+    const st = (await readStatus(join(dir, 'state'))).status;
+    expect(st.running).toMatchObject({ slot: 'A', md5: md5(FACTORY) });
+    expect(st.history.map((h) => h.event)).toContain('fallback');
+    // the image that never became healthy is not fetched again for the same offer
+    const again = await runOnce(offer());
+    expect(again.outcome).toBe('verify-failed');
+    expect(fetchCount).toBe(1);
+  });
+
   it('the reboot command reaches a running daemon over the control socket: release, then reboot', async () => {
     await runOnce(offer());
     events = [];

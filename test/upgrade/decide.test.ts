@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { versionFromFileName, compareVersions, parseVersion } from '../../agent/upgrade/version.ts';
 import { decide, type DecideInput } from '../../agent/upgrade/decide.ts';
 import { emptyAttempts, onAck, recordFailure, recordVerifyFailure } from '../../agent/upgrade/attempts.ts';
 import { DEFAULT_POLICY, type RetryPolicy } from '../../agent/upgrade/policy.ts';
@@ -131,5 +133,32 @@ describe('decide: configuration file', () => {
   it('software first: a pending software upgrade wins over the config', () => {
     const o = { ...withCfg, softwareMd5: NEW_MD5 };
     expect(decide(base({ offer: o, config: { applied: null, attempts: emptyAttempts() } }))).toMatchObject({ action: 'fetch-software' });
+  });
+});
+
+
+describe('decide: properties', () => {
+  const md5Arb = fc.constantFrom('a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32));
+  const fileArb = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 12 }), fc.boolean()).map(([a, b, c, ok]) =>
+    ok ? `X_FW_${a}_${String(b).padStart(2, '0')}_${String(c).padStart(2, '0')}_2026.bin` : 'firmware.bin',
+  );
+  const offerArb = fc.record({ softwareMd5: md5Arb, softwareFile: fileArb, urgent: fc.boolean(), protocol: fc.constantFrom('tftp' as const, 'ftp' as const) });
+  const policyArb = fc.record({ allowDowngrade: fc.boolean(), ignoreProvisioning: fc.boolean(), unparseableVersion: fc.constantFrom('install' as const, 'refuse' as const), sameVersion: fc.constantFrom('install' as const, 'refuse' as const) });
+
+  it('never fetches the running image, never downgrades against policy, always gives a reason', () => {
+    fc.assert(
+      fc.property(offerArb, policyArb, md5Arb, fc.option(fc.constantFrom('1.2.0', '0.9.9', '3.0.0'), { nil: null }), (o, p, runMd5, runVer) => {
+        const d = decide(base({ offer: offer(o), policy: { ...DEFAULT_POLICY, ...p }, running: { ...running, md5: runMd5, version: runVer } }));
+        expect(d.reason.length).toBeGreaterThan(0);
+        if (d.action !== 'fetch-software') return;
+        expect(d.md5).not.toBe(runMd5);
+        expect(p.ignoreProvisioning).toBe(false);
+        const ov = versionFromFileName(o.softwareFile);
+        const rv = parseVersion(runVer);
+        if (ov && rv && compareVersions(ov, rv) < 0) expect(p.allowDowngrade).toBe(true);
+        if (!ov || !rv) expect(p.unparseableVersion).toBe('install');
+      }),
+      { numRuns: 500 },
+    );
   });
 });
