@@ -24,6 +24,7 @@ export class LegEngine {
   private pendingTx = 0;
   /** the latest time seen: expiry sweeps never go back in time */
   private clock = 0;
+  private positionSource: { source: string; get: () => Position | undefined } | undefined;
 
   constructor(cfg: LegConfig, store: LegStore, sink: EventSink, log: Logger = silentLogger()) {
     this.cfg = cfg;
@@ -57,8 +58,17 @@ export class LegEngine {
     this.store.setPosition(source, p);
   }
 
+  /** `get()` is asked for the source's position at every commit (cheaper than setting it per packet). */
+  trackPosition(source: string, get: () => Position | undefined): void {
+    this.positionSource = { source, get };
+  }
+
   /** Commits the batch, then writes its events. */
   flush(): void {
+    if (this.positionSource) {
+      const p = this.positionSource.get();
+      if (p) this.store.setPosition(this.positionSource.source, p);
+    }
     this.store.commit();
     if (this.pending.length > 0) {
       const out = this.pending.join('');

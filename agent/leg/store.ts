@@ -168,6 +168,8 @@ export class LegStore implements StateView {
   private readonly heap = new ExpiryHeap();
   private activeCount = 0;
   private closed = false;
+  /** no state directory: the cache is the whole database (nothing outlives the process) */
+  private readonly ephemeral: boolean;
   private readonly stmt: {
     upMap: StatementSync;
     upSub: StatementSync;
@@ -175,8 +177,12 @@ export class LegStore implements StateView {
     upPos: StatementSync;
   };
 
-  /** Opens (creating) the store in `dir`, or a private in-memory database without `dir`. */
+  /**
+   * Opens (creating) the store in `dir`. Without `dir` the store is temporary: state lives in
+   * memory only (an in-memory SQLite database holds the schema but is never written).
+   */
   constructor(dir?: string) {
+    this.ephemeral = dir === undefined;
     if (dir !== undefined) {
       try {
         mkdirSync(dir, { recursive: true });
@@ -353,6 +359,12 @@ export class LegStore implements StateView {
   /** Writes every change since the last commit in one SQLite transaction. */
   commit(): void {
     if (!this.dirty) return;
+    if (this.ephemeral) {
+      // A temporary database would be thrown away with the process: the in-memory cache
+      // already answers every question, so skip writing it.
+      this.clearDirty();
+      return;
+    }
     const { upMap, upSub, upCounter, upPos } = this.stmt;
     this.db.exec('BEGIN IMMEDIATE');
     try {
@@ -378,6 +390,10 @@ export class LegStore implements StateView {
       }
       throw new AgentError('LEG_STATE_WRITE', `committing LEG state failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+    this.clearDirty();
+  }
+
+  private clearDirty(): void {
     this.dirtySubs.clear();
     this.dirtyMaps.clear();
     this.dirtyCounters.clear();

@@ -14,7 +14,7 @@ export interface LegTransaction {
   /** DHCP message type (option 53); 0 when absent (BOOTP) */
   messageType: number;
   xid: number;
-  /** client hardware address "aa:bb:cc:dd:ee:ff" (lowercase) */
+  /** client hardware address "aa:bb:cc:dd:ee:ff" (lowercase); "" for messages the LEG ignores */
   chaddr: string;
   /** "0.0.0.0" when not set */
   ciaddr: string;
@@ -61,8 +61,28 @@ export function addRelaySubOptions(opts: Map<string, Uint8Array>, data: Uint8Arr
   }
 }
 
-/** Normalizes a decoded DHCP message seen at `time` (ms). */
+const NO_OPTIONS: ReadonlyMap<string, Uint8Array> = new Map();
+
+/** Message types the rules look into; every other type is only counted. */
+export function isLegMessageType(t: number): boolean {
+  return t === MessageType.ACK || t === MessageType.RELEASE || t === MessageType.DECLINE;
+}
+
+/**
+ * Normalizes a decoded DHCP message seen at `time` (ms). Messages the LEG ignores
+ * (DISCOVER, OFFER, REQUEST …: most of the traffic) are only typed: no options, no chaddr.
+ */
 export function fromDhcpMessage(msg: DhcpMessage, time: number): LegTransaction {
+  let messageType = 0;
+  for (const o of msg.options) {
+    if (o.code === Opt.MESSAGE_TYPE) {
+      messageType = o.data.length === 1 ? (o.data[0] as number) : 0;
+      break;
+    }
+  }
+  if (!isLegMessageType(messageType)) {
+    return { time, messageType, xid: msg.xid >>> 0, chaddr: '', ciaddr: msg.ciaddr, yiaddr: msg.yiaddr, renewing: msg.ciaddr !== ZERO_IP, options: NO_OPTIONS };
+  }
   const options = new Map<string, Uint8Array>();
   let relayError: string | undefined;
   for (const o of msg.options) {
@@ -71,8 +91,6 @@ export function fromDhcpMessage(msg: DhcpMessage, time: number): LegTransaction 
     options.set(k, o.data);
     if (o.code === Opt.RELAY_AGENT) relayError = addRelaySubOptions(options, o.data);
   }
-  const mt = options.get(String(Opt.MESSAGE_TYPE));
-  const messageType = mt && mt.length === 1 ? (mt[0] as number) : 0;
   const hlen = msg.hlen >= 1 && msg.hlen <= 16 ? msg.hlen : 6;
   const tx: LegTransaction = {
     time,

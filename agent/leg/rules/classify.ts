@@ -10,6 +10,9 @@ import type { LegTransaction } from '../transaction.ts';
 import { ZERO_IP } from '../transaction.ts';
 import { MessageType, messageTypeName } from '../../dhcp/message.ts';
 
+const NAMES: string[] = [];
+for (let i = 0; i < 256; i++) NAMES.push(messageTypeName(i));
+
 export type Classified =
   | { kind: 'initial' | 'extension' | 'ack' | 'release' | 'decline' }
   | { kind: 'ignored'; reason: string };
@@ -28,6 +31,6 @@ export function classify(tx: LegTransaction): Classified {
     case 0:
       return { kind: 'ignored', reason: 'BOOTP' };
     default:
-      return { kind: 'ignored', reason: messageTypeName(tx.messageType) };
+      return { kind: 'ignored', reason: NAMES[tx.messageType] ?? messageTypeName(tx.messageType) };
   }
 }

@@ -43,6 +43,9 @@ export async function replayFile(engine: LegEngine, file: string, opts: { should
   const res: ReplayResult = { records: 0, skipped: 0, dhcp: 0, garbled: 0, stopped: false };
   let id: string | undefined;
   let resumeAt = 0;
+  let index = 0;
+  let time = 0;
+  engine.trackPosition(REPLAY_SOURCE, () => (id === undefined || index === 0 ? undefined : { captureId: id, index, time }));
   try {
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
@@ -59,7 +62,8 @@ export async function replayFile(engine: LegEngine, file: string, opts: { should
           res.skipped++;
           continue;
         }
-        engine.setPosition(REPLAY_SOURCE, { captureId: id, index: rec.frame, time: Math.floor(rec.time) });
+        index = rec.frame;
+        time = Math.floor(rec.time);
         if (feedRecord(engine, rec)) res.dhcp++;
       }
       if (n === 0) break;
