@@ -61,7 +61,8 @@ describe('bad input in a capture', () => {
       ['rejected', '198.18.81.2', 'missing-lease-time'],
     ]);
     expect(counters).toMatchObject({
-      'malformed.dhcp': 2,
+      'malformed.truncated': 1,
+      'malformed.dhcp': 1,
       'skipped.non-dhcp': 2,
       'duplicate.ACK': 2,
       'rejected.missing-lease-time': 1,

@@ -12,6 +12,12 @@ export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
     engine.store.count('skipped.non-dhcp');
     return false;
   }
+  // A payload cut short (snaplen) may still parse, but the options it lost (82, 51 …) would
+  // change the decision: never act on a partial message.
+  if (p.truncated) {
+    engine.malformed('truncated', p.error ? p.error.code : 'payload cut short', time);
+    return true;
+  }
   if (p.error || !p.message) {
     engine.malformed('dhcp', p.error ? `${p.error.code}: ${p.error.message}` : 'no message', time);
     return true;
