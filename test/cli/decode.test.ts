@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT, capturePath } from '../helpers/prereq.ts';
-import { writePcapng } from '../../agent/pcap/writer.ts';
+import { writePcap, writePcapng } from '../../agent/pcap/writer.ts';
 import { LinkType } from '../../agent/pcap/frames.ts';
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
-import { dhcpMessage, ipUdp, sll, sll2 } from '../pcap/fixtures.ts';
+import { dhcpFrame, dhcpMessage, ipUdp, sll, sll2 } from '../pcap/fixtures.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'decode-cli-'));
@@ -145,6 +145,16 @@ describe('decode pcap', () => {
     const r = runWith(readFileSync(capturePath('zeek_dhcp.pcap')), 'decode', 'pcap', '-', '--json');
     expect(r.code).toBe(0);
     expect(jsonLines(r.out).map((l) => l['xid'])).toEqual([1984, 1984, 1984, 1984, 1984, 1984, 1984, 1948, 1988]);
+  });
+  it('a long dump piped into head stops quietly (no EPIPE crash) and a full read sees every packet', () => {
+    const big = join(dir, 'big.pcap');
+    writeFileSync(big, writePcap(1, Array.from({ length: 20000 }, (_, i) => ({ time: Date.UTC(2026, 0, 1) + i, data: dhcpFrame(i, 5) }))));
+    const head = spawnSync('bash', ['-c', 'set -o pipefail; "$0" decode pcap "$1" --json | head -n 2', AGENT, big], { encoding: 'utf8' });
+    expect(head.stderr).toBe('');
+    expect(head.status).toBe(0);
+    expect(head.stdout.trim().split('\n').length).toBe(2);
+    const all = spawnSync('bash', ['-c', '"$0" decode pcap "$1" | wc -l', AGENT, big], { encoding: 'utf8' });
+    expect(all.stdout.trim()).toBe('20000');
   });
   it('bad files exit 2 with a typed error', () => {
     const empty = join(dir, 'empty.pcap');

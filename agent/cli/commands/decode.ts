@@ -17,18 +17,50 @@ import { dhcpFromRecord } from '../../pcap/dhcp.ts';
 import { packetToJson, packetToLine, summarizeMessage } from '../../pcap/summary.ts';
 import { decodeMessage } from '../../dhcp/codec.ts';
 
+/**
+ * Buffered stdout for long dumps: respects back-pressure (waits for 'drain'), and stops
+ * quietly when the reader goes away (`decode pcap big.pcap | head`), instead of dying on EPIPE.
+ */
 class Out {
   private buf: string[] = [];
   private size = 0;
+  closed = false;
+  private readonly onError = (e: NodeJS.ErrnoException): void => {
+    this.closed = true;
+    if (e.code !== 'EPIPE') process.stderr.write(`cpe-agent: stdout: ${e.message}\n`);
+  };
+  constructor() {
+    process.stdout.on('error', this.onError);
+  }
   line(s: string): void {
     this.buf.push(s, '\n');
     this.size += s.length + 1;
-    if (this.size > 1 << 16) this.flush();
   }
-  flush(): void {
-    if (this.buf.length) process.stdout.write(this.buf.join(''));
+  get pending(): number {
+    return this.size;
+  }
+  async flush(): Promise<void> {
+    if (this.buf.length === 0 || this.closed) {
+      this.buf = [];
+      this.size = 0;
+      return;
+    }
+    const text = this.buf.join('');
     this.buf = [];
     this.size = 0;
+    if (!process.stdout.write(text) && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          process.stdout.off('drain', done);
+          process.stdout.off('close', done);
+          process.stdout.off('error', done);
+          resolve();
+        };
+        process.stdout.on('drain', done);
+        process.stdout.on('close', done);
+        process.stdout.on('error', done);
+      });
+    }
   }
 }
 
@@ -93,14 +125,16 @@ async function decodePcap(file: string, opts: { json?: boolean }): Promise<void>
       for (const r of stream.push(chunk)) {
         const p = dhcpFromRecord(r);
         if (p) out.line(opts.json ? JSON.stringify(packetToJson(p)) : packetToLine(p));
+        if (out.pending > 1 << 16) await out.flush();
       }
-      out.flush();
+      await out.flush();
+      if (out.closed) return; // the reader went away; leaving the loop closes the source
     }
     stream.end();
   } catch (e) {
     throw asAgentError(e, 'CLI_FILE', `cannot read ${file}`);
   } finally {
-    out.flush();
+    await out.flush();
   }
   if (stream.format === undefined) {
     throw new AgentError('PCAP_TRUNCATED', `${file}: empty input, not a pcap or pcapng capture`, { offset: 0 });
