@@ -30,7 +30,20 @@ export function parseSelector(text: string): OptionSelector {
   return sub === undefined ? { code, key: String(code) } : { code, sub, key: `${code}.${sub}` };
 }
 
-const selector = z.string().refine((s) => SELECTOR_RE.test(s.trim()), { message: 'expected CODE or 82.SUB' });
+function validSelector(s: string): boolean {
+  try {
+    parseSelector(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stored canonical ("82.1", "60"): the rules look options up by this text. */
+const selector = z
+  .string()
+  .refine(validSelector, { message: 'expected a DHCP option CODE (1..254) or 82.SUB' })
+  .transform((s) => parseSelector(s).key);
 
 export const LegConfigSchema = z
   .object({
