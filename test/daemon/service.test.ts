@@ -157,6 +157,20 @@ describe('daemon (sim platform, fake DHCP/transfer)', () => {
     expect(await readBootEnvFile(join(dir, 'sim'))).toMatchObject({ next: 'B', current: 'B', trial: false });
   });
 
+  it('software up to date, new configuration file offered → fetched, verified, recorded (once)', async () => {
+    const cfgBytes = new TextEncoder().encode('hostname cpe-1\n');
+    files.set('cpe.cfg', cfgBytes);
+    const o = offer({ softwareMd5: md5(FACTORY), softwareFile: 'FS-0900E_FW_1_02_00_20200101.bin', configFile: 'cpe.cfg', configMd5: md5(cfgBytes) });
+    const r = await runOnce(o);
+    expect(r.outcome).toBe('up-to-date');
+    expect(events).toContain('fetch ftp cpe.cfg');
+    expect(r.daemon.snapshot.config).toMatchObject({ file: 'cpe.cfg', md5: md5(cfgBytes), size: cfgBytes.length });
+    expect(readFileSync(r.daemon.snapshot.config?.path ?? '', 'utf8')).toBe('hostname cpe-1\n');
+    const again = await runOnce(o);
+    expect(again.outcome).toBe('up-to-date');
+    expect(fetchCount).toBe(1);
+  });
+
   it('3 failed downloads → gives up until the next ACK, which starts a new round', async () => {
     const missing = offer({ softwareFile: 'FS-0900E_FW_1_09_00_x.bin' });
     const { outcome, daemon } = await runOnce(missing);
