@@ -27,6 +27,10 @@ export class ExpiryHeap {
     return this.t[0];
   }
 
+  peekIp(): string | undefined {
+    return this.ip[0];
+  }
+
   pop(): { expiresAt: number; ip: string } | undefined {
     const n = this.t.length;
     if (n === 0) return undefined;

@@ -160,10 +160,10 @@ export class LegStore implements StateView {
   private readonly dirtyMaps = new Set<string>();
   private readonly dirtySubs = new Set<string>();
   private readonly counters = new Map<string, number>();
-  private readonly dirtyCounters = new Set<string>();
+  private countersDirty = false;
   private readonly positions = new Map<string, Position>();
   private readonly dirtyPositions = new Set<string>();
-  /** `${chaddr}|${xid}` → ip of ACKs applied recently (DECLINE without option 50) */
+  /** chaddr → ip of the last ACK applied for that client (DECLINE without option 50) */
   private readonly recentAcks = new Map<string, string>();
   private readonly heap = new ExpiryHeap();
   private activeCount = 0;
@@ -227,7 +227,7 @@ export class LegStore implements StateView {
       if (m.active) {
         this.activeCount++;
         if (m.expiresAt !== null) this.heap.push(m.expiresAt, m.ip);
-        this.recentAcks.set(`${m.chaddr}|${m.xid}`, m.ip);
+        this.recentAcks.set(m.chaddr, m.ip);
       }
     }
     for (const r of this.db.prepare('SELECT name, value FROM counter').iterate()) this.counters.set(str(r.name), num(r.value));
@@ -244,7 +244,7 @@ export class LegStore implements StateView {
     return this.subs.get(id);
   }
   mappingByAck(chaddr: string, xid: number): IpMapping | undefined {
-    const ip = this.recentAcks.get(`${chaddr}|${xid}`);
+    const ip = this.recentAcks.get(chaddr);
     const m = ip === undefined ? undefined : this.maps.get(ip);
     return m && m.chaddr === chaddr && m.xid === xid ? m : undefined;
   }
@@ -257,37 +257,56 @@ export class LegStore implements StateView {
   }
 
   // --- changes (cache now, disk at commit)
+  // Records are updated in place: the cache owns them, and StateView callers only read.
   applyLogon(op: LogonOp): void {
-    const prev = this.subs.get(op.subscriber);
-    this.subs.set(op.subscriber, {
-      id: op.subscriber,
-      package: op.package,
-      modem: op.modem,
-      lastXid: op.xid ?? 0,
-      lastChaddr: op.chaddr ?? '',
-      createdAt: prev?.createdAt ?? op.time,
-      updatedAt: op.time,
-    });
+    const s = this.subs.get(op.subscriber);
+    if (s) {
+      s.package = op.package;
+      s.modem = op.modem;
+      s.lastXid = op.xid ?? 0;
+      s.lastChaddr = op.chaddr ?? '';
+      s.updatedAt = op.time;
+    } else {
+      this.subs.set(op.subscriber, {
+        id: op.subscriber,
+        package: op.package,
+        modem: op.modem,
+        lastXid: op.xid ?? 0,
+        lastChaddr: op.chaddr ?? '',
+        createdAt: op.time,
+        updatedAt: op.time,
+      });
+    }
     this.dirtySubs.add(op.subscriber);
     if (op.modem || op.ip === null) return;
-    const old = this.maps.get(op.ip);
-    if (!old?.active) this.activeCount++;
-    const m: IpMapping = {
-      ip: op.ip,
-      subscriber: op.subscriber,
-      chaddr: op.chaddr ?? '',
-      xid: op.xid ?? 0,
-      leaseSeconds: op.leaseSeconds,
-      expiresAt: op.expiresAt,
-      updatedAt: op.time,
-      active: true,
-      endReason: null,
-    };
-    this.maps.set(op.ip, m);
+    let m = this.maps.get(op.ip);
+    if (!m?.active) this.activeCount++;
+    if (m) {
+      m.subscriber = op.subscriber;
+      m.chaddr = op.chaddr ?? '';
+      m.xid = op.xid ?? 0;
+      m.leaseSeconds = op.leaseSeconds;
+      m.expiresAt = op.expiresAt;
+      m.updatedAt = op.time;
+      m.active = true;
+      m.endReason = null;
+    } else {
+      m = {
+        ip: op.ip,
+        subscriber: op.subscriber,
+        chaddr: op.chaddr ?? '',
+        xid: op.xid ?? 0,
+        leaseSeconds: op.leaseSeconds,
+        expiresAt: op.expiresAt,
+        updatedAt: op.time,
+        active: true,
+        endReason: null,
+      };
+      this.maps.set(op.ip, m);
+    }
     this.dirtyMaps.add(op.ip);
     if (m.expiresAt !== null) this.heap.push(m.expiresAt, m.ip);
-    if (this.recentAcks.size > 100_000) this.recentAcks.clear();
-    this.recentAcks.set(`${m.chaddr}|${m.xid}`, m.ip);
+    this.recentAcks.set(m.chaddr, m.ip);
     if (this.heap.size > 2 * this.activeCount + 4096) this.compactHeap();
   }
 
@@ -295,12 +314,13 @@ export class LegStore implements StateView {
     const m = this.maps.get(op.ip);
     if (!m || !m.active) return;
     this.activeCount--;
-    const ended: IpMapping = { ...m, active: false, endReason: op.reason, updatedAt: op.time };
+    m.active = false;
+    m.endReason = op.reason;
+    m.updatedAt = op.time;
     if (op.reason === 'release' || op.reason === 'decline') {
-      ended.xid = op.xid ?? m.xid;
-      ended.chaddr = op.chaddr ?? m.chaddr;
+      m.xid = op.xid ?? m.xid;
+      m.chaddr = op.chaddr ?? m.chaddr;
     }
-    this.maps.set(op.ip, ended);
     this.dirtyMaps.add(op.ip);
   }
 
@@ -309,12 +329,9 @@ export class LegStore implements StateView {
     for (;;) {
       const t = this.heap.peekTime();
       if (t === undefined) return undefined;
-      const top = this.heap.pop() as { expiresAt: number; ip: string };
-      const m = this.maps.get(top.ip);
-      if (m && m.active && m.expiresAt === top.expiresAt) {
-        this.heap.push(top.expiresAt, top.ip);
-        return t;
-      }
+      const m = this.maps.get(this.heap.peekIp() as string);
+      if (m && m.active && m.expiresAt === t) return t;
+      this.heap.pop();
     }
   }
 
@@ -338,7 +355,7 @@ export class LegStore implements StateView {
 
   count(name: string, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
-    this.dirtyCounters.add(name);
+    this.countersDirty = true;
   }
   counterValues(): Record<string, number> {
     return Object.fromEntries([...this.counters.entries()].sort(([a], [b]) => a.localeCompare(b)));
@@ -353,7 +370,7 @@ export class LegStore implements StateView {
   }
 
   get dirty(): boolean {
-    return this.dirtyMaps.size + this.dirtySubs.size + this.dirtyCounters.size + this.dirtyPositions.size > 0;
+    return this.countersDirty || this.dirtyMaps.size + this.dirtySubs.size + this.dirtyPositions.size > 0;
   }
 
   /** Writes every change since the last commit in one SQLite transaction. */
@@ -376,7 +393,7 @@ export class LegStore implements StateView {
         const m = this.maps.get(ip) as IpMapping;
         upMap.run(m.ip, m.subscriber, m.chaddr, m.xid, m.leaseSeconds, m.expiresAt, m.updatedAt, m.active ? 1 : 0, m.endReason);
       }
-      for (const n of this.dirtyCounters) upCounter.run(n, this.counters.get(n) ?? 0);
+      if (this.countersDirty) for (const [n, v] of this.counters) upCounter.run(n, v);
       for (const s of this.dirtyPositions) {
         const p = this.positions.get(s) as Position;
         upPos.run(s, p.captureId, p.index, p.time);
@@ -396,7 +413,7 @@ export class LegStore implements StateView {
   private clearDirty(): void {
     this.dirtySubs.clear();
     this.dirtyMaps.clear();
-    this.dirtyCounters.clear();
+    this.countersDirty = false;
     this.dirtyPositions.clear();
   }
 
