@@ -208,20 +208,34 @@ async function main(): Promise<number> {
   const tag = labTag();
   const work = await mkdtemp(join(tmpdir(), 'cpdemo-'));
   let lab: UpgradeLab | undefined;
-  let tornDown = false;
-  const teardown = async (): Promise<void> => {
-    if (tornDown) return;
-    tornDown = true;
-    for (const c of children) c.kill('SIGTERM');
-    await lab?.stop().catch((e: unknown) => process.stderr.write(`teardown: ${String(e)}\n`));
-    await rm(work, { recursive: true, force: true });
-  };
+  let labStart: Promise<UpgradeLab> | undefined;
+  let teardownP: Promise<void> | undefined;
+  // One teardown, shared: the signal handler and the main flow's `finally` both await it, so
+  // the process never exits half-way through removing the lab.
+  const teardown = (): Promise<void> =>
+    (teardownP ??= (async () => {
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(
+        [...children].map(async (c) => {
+          if (c.exitCode !== null || c.signalCode !== null) return;
+          const gone = new Promise((r) => c.once('exit', r));
+          if ((await Promise.race([gone.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))])) === false) c.kill('SIGKILL');
+        }),
+      );
+      // Interrupted while the lab was coming up: wait for it, then remove it.
+      const l = lab ?? (await labStart?.catch(() => undefined));
+      await l?.stop().catch((e: unknown) => process.stderr.write(`teardown: ${String(e)}\n`));
+      await rm(work, { recursive: true, force: true });
+    })());
+  let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return; // a second Ctrl-C does not abort the teardown
+    interrupted = true;
     process.stderr.write(`\n${sig}: tearing the lab down\n`);
     void teardown().then(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const ftp = { user: `fw${tag}`, password: `Dm-${createHash('sha256').update(tag).digest('hex').slice(0, 12)}` };
     const mk = async (vendorClass: string, protocol: 'tftp' | 'ftp', urgent: boolean, oldV: string, newV: string, seed: number, size: number): Promise<Cpe> => {
@@ -247,7 +261,7 @@ async function main(): Promise<number> {
     });
     say('lab: ISC dhcpd (classes FS-0900E, ESH-3105) + tftpd-hpa + vsftpd in one server namespace');
     const serverIp = `${SUBNET}.1`;
-    lab = await startUpgradeLab({
+    labStart = startUpgradeLab({
       prefix: 'cpdemo',
       subnet: SUBNET,
       tag,
@@ -257,6 +271,8 @@ async function main(): Promise<number> {
       ftp,
       leaseSeconds: 600,
     });
+    lab = await labStart;
+    if (interrupted) return 130;
     fs.ns = lab.clientNs[0] ?? '';
     esh.ns = lab.clientNs[1] ?? '';
     for (const c of [fs, esh]) {
@@ -284,8 +300,8 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${ok ? 'demo OK: both CPEs upgraded and verified' : 'demo FAILED: see the table'}\n`);
     return ok ? 0 : 1;
   } catch (e) {
-    process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    if (!interrupted) process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return interrupted ? 130 : 1;
   } finally {
     await teardown();
   }
