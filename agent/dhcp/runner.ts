@@ -250,10 +250,12 @@ export class DhcpRunner {
       case 'applyLease':
         try {
           await o.net.applyLease(toLeaseConfig(a.lease), a.previous ? toLeaseConfig(a.previous) : undefined);
+          if (a.previous && a.previous.address !== a.lease.address) await this.ensureBroadcastRoute();
           return true;
         } catch (e) {
           const err = asAgentError(e, 'NET_APPLY_FAILED', 'applying the lease');
           this.log.error({ code: err.code, reason: err.message }, 'lease not applied (rolled back)');
+          await this.ensureBroadcastRoute();
           await this.process({ type: 'applyFailed', reason: err.message });
           return false;
         }
@@ -263,6 +265,7 @@ export class DhcpRunner {
         } catch (e) {
           this.log.error({ reason: e instanceof Error ? e.message : String(e) }, 'removing the lease failed');
         }
+        await this.ensureBroadcastRoute();
         if (o.stateDir !== undefined) await clearLease(o.stateDir, o.iface).catch(() => undefined);
         return true;
       case 'bound': {
@@ -288,6 +291,16 @@ export class DhcpRunner {
         return true;
       }
     }
+  }
+
+  /**
+   * The kernel flushes every route of a device when its last IPv4 address goes (found in the
+   * lab: after an expiry DISCOVER failed with ENETUNREACH), so the broadcast host route is put
+   * back whenever an address was removed while the client runs.
+   */
+  private async ensureBroadcastRoute(): Promise<void> {
+    if (!this.running) return;
+    await this.opts.net.addBroadcastRoute(this.opts.iface).catch((e: unknown) => this.log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'broadcast route not restored'));
   }
 
   private callback(fn: () => void): void {

@@ -6,7 +6,7 @@
  * lease file; the lease file can be parsed (binding states: active, free, released …).
  *
  *   renderDhcpdConf(opts) → text          (validated with `dhcpd -t -cf` by checkDhcpdConf)
- *   startDhcpd(netns, ns, iface, opts) → { stop(), leases(), output(), confFile, leaseFile }
+ *   startDhcpd(netns, ns, iface, opts) → { stop(), pause(), resume(), leases(), output(), confFile, leaseFile }
  *   parseLeases(text) → DhcpdLease[]      (file order; the last entry of an address is current)
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -134,6 +134,9 @@ export interface RunningDhcpd {
   /** stdout+stderr of dhcpd so far (-d: every DISCOVER/OFFER/REQUEST/ACK/RELEASE line) */
   output(): string;
   leases(): Promise<DhcpdLease[]>;
+  /** SIGSTOP / SIGCONT: the server goes silent (requests queue in its socket) and comes back */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -165,10 +168,13 @@ export async function startDhcpd(netns: Netns, ns: string, iface: string, conf: 
     leaseFile,
     output: () => out.text(),
     leases: async () => parseLeases(await readFile(leaseFile, 'utf8')),
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async stop() {
       if (stopped) return;
       stopped = true;
       if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);

@@ -13,6 +13,7 @@ import { AGENT, describeLab } from '../helpers/prereq.ts';
 import { startDhcpLab, inPool, type DhcpLab } from '../../scripts/lab/dhcp-lab.ts';
 import { collectOutput, labTag, waitFor } from '../../scripts/lab/netns.ts';
 import type { Option43Offer } from '../../agent/option43/types.ts';
+import { saveLease } from '../../agent/dhcp/lease-store.ts';
 
 const FS_OFFER: Option43Offer = {
   protocol: 'tftp',
@@ -209,5 +210,79 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip'], () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('[DHCP_IFACE_MISSING]');
     expect((await lab.netns.exec(lab.clientNs[0] ?? '', ['ip', 'route', 'show'])).stdout).not.toContain('255.255.255.255');
+  });
+
+  it('server gone: REBINDING at T2, lease removed at expiry; server back: bound again', async () => {
+    const ns = lab.clientNs[2] ?? '';
+    await lab.netns.exec(ns, ['ip', 'addr', 'flush', 'dev', 'wan0']);
+    const child = lab.netns.spawn(ns, [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--json', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-expiry')]);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    const err = collectOutput(child);
+    const lines = (): number => stdout.split('\n').filter(Boolean).length;
+    try {
+      await waitFor(() => lines() >= 1, 'first ACK', 20_000);
+      const first = JSON.parse(stdout.split('\n')[0] ?? '') as LeaseJson;
+      lab.dhcpd.pause();
+      await waitFor(() => err.text().includes('T2 reached: rebinding'), 'REBINDING', 3 * LEASE * 1000);
+      await waitFor(() => err.text().includes('lease lost'), 'expiry', 3 * LEASE * 1000);
+      expect(err.text()).toMatch(/lease lost .*reason=lease expired/);
+      await waitFor(async () => !(await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout.includes(`inet ${first.address}/`), 'address removed', 5000);
+      const before = lines();
+      lab.dhcpd.resume();
+      await waitFor(() => lines() > before, 'a new lease after the server came back', 90_000);
+      const again = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as LeaseJson;
+      expect(inPool(again.address, lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
+      expect((await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout).toContain(`inet ${again.address}/24`);
+    } finally {
+      lab.dhcpd.resume();
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('without --once, SIGTERM with --release sends RELEASE and removes the address', async () => {
+    const ns = lab.clientNs[1] ?? '';
+    await lab.netns.exec(ns, ['ip', 'addr', 'flush', 'dev', 'wan0']);
+    const child = lab.netns.spawn(ns, [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'ESH-3105', '--json', '--release', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-sigterm')]);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    await waitFor(() => stdout.includes('\n'), 'first ACK', 20_000);
+    const lease = JSON.parse(stdout.split('\n')[0] ?? '') as LeaseJson;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const mac = await macOf(ns);
+    await waitFor(() => lab.dhcpd.output().includes(`DHCPRELEASE of ${lease.address} from ${mac}`), 'DHCPRELEASE', 5000);
+    expect((await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout).not.toContain(`inet ${lease.address}/`);
+  });
+
+  it('INIT-REBOOT into the wrong network: dhcpd NAKs, the stale address is removed, DISCOVER binds', async () => {
+    const ns = lab.clientNs[3] ?? '';
+    const state = join(tmp, 'state-nak');
+    await lab.netns.exec(ns, ['ip', 'addr', 'flush', 'dev', 'wan0']);
+    await lab.netns.exec(ns, ['ip', 'addr', 'add', '198.18.31.5/24', 'dev', 'wan0']);
+    await saveLease(state, {
+      iface: 'wan0',
+      address: '198.18.31.5',
+      prefixLength: 24,
+      routers: ['198.18.31.1'],
+      dns: [],
+      serverId: '198.18.31.1',
+      leaseSeconds: 600,
+      renewSeconds: 300,
+      rebindSeconds: 525,
+      acquiredAt: Date.now(),
+      vendorClass: 'FS-0900E',
+    });
+    const { lease, stderr } = await once(ns, 'FS-0900E', ['--no-arp-check', '--state-dir', state]);
+    expect(stderr).toContain('INIT-REBOOT: requesting the remembered address');
+    expect(stderr).toContain('NAK received');
+    expect(inPool(lease.address, lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
+    const addrs = (await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout;
+    expect(addrs).not.toContain('198.18.31.5');
+    expect(addrs).toContain(`inet ${lease.address}/24`);
+    expect(lab.dhcpd.output()).toMatch(/DHCPNAK on 198\.18\.31\.5/);
   });
 });
