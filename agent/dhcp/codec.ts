@@ -404,27 +404,40 @@ export function encodeMessage(msg: DhcpMessage, opts: EncodeOptions = {}): Uint8
     areas[0] = inst;
   } else {
     const caps = [mainCap - 3, FILE_SIZE - 1, SNAME_SIZE - 1]; // minus option 52, minus END
-    // Keep the message type (53) first when it leads the list; option 52 follows it.
+    const tooLarge = (): AgentError =>
+      new AgentError('DHCP_TOO_LARGE', `options need ${total} bytes; they do not fit in ${maxSize} bytes even with file and sname overloaded`, {
+        maxSize: maxSize ?? 0,
+        size: total,
+      });
     let a = 0;
     let used = 0;
-    for (let k = 0; k < inst.length; k++) {
-      let x = inst[k] as Instance;
-      for (;;) {
-        if (a > 2) throw new AgentError('DHCP_TOO_LARGE', `options need ${total} bytes; they do not fit in ${maxSize} bytes even with file and sname overloaded`, { maxSize: maxSize ?? 0, size: total });
+    for (const o of list) {
+      const d = o.data;
+      if (d.length <= 255) {
+        // moved whole: clients without RFC 3396 support still read it
+        while (a <= 2 && 2 + d.length > (caps[a] as number) - used) {
+          a++;
+          used = 0;
+        }
+        if (a > 2) throw tooLarge();
+        (areas[a] as Instance[]).push({ code: o.code, data: d, start: 0, end: d.length, long: false });
+        used += 2 + d.length;
+        continue;
+      }
+      // a long option is a byte stream: fill each area, in instances of at most 255 bytes
+      let pos = 0;
+      while (pos < d.length) {
+        if (a > 2) throw tooLarge();
         const room = (caps[a] as number) - used;
-        const need = instanceSize(x);
-        if (need <= room) {
-          (areas[a] as Instance[]).push(x);
-          used += need;
-          break;
+        if (room < 3) {
+          a++;
+          used = 0;
+          continue;
         }
-        if (x.long && room >= 3) {
-          const cut = x.start + room - 2;
-          (areas[a] as Instance[]).push({ ...x, end: cut });
-          x = { ...x, start: cut };
-        }
-        a++;
-        used = 0;
+        const n = Math.min(255, room - 2, d.length - pos);
+        (areas[a] as Instance[]).push({ code: o.code, data: d, start: pos, end: pos + n, long: true });
+        used += 2 + n;
+        pos += n;
       }
     }
     overload = ((areas[1] as Instance[]).length > 0 ? 1 : 0) | ((areas[2] as Instance[]).length > 0 ? 2 : 0);

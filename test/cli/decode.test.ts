@@ -8,7 +8,9 @@ import { AGENT, capturePath } from '../helpers/prereq.ts';
 import { writePcap, writePcapng } from '../../agent/pcap/writer.ts';
 import { LinkType } from '../../agent/pcap/frames.ts';
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
-import { dhcpFrame, dhcpMessage, ipUdp, sll, sll2 } from '../pcap/fixtures.ts';
+import { encodeOption43 } from '../../agent/option43/codec.ts';
+import { CTS_PROFILE } from '../../agent/option43/profiles/cts.ts';
+import { dhcpFrame, dhcpMessage, ethernet, ipUdp, sll, sll2 } from '../pcap/fixtures.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'decode-cli-'));
@@ -132,6 +134,38 @@ describe('decode pcap', () => {
       ['2026-11-23T19:00:00.000Z', 'DISCOVER', 0x51, 'FS-0900E'],
       ['2026-11-23T19:00:00.005Z', 'ACK', 0x52, 'FS-0900E'],
     ]);
+  });
+  it('option 43 of a reply is decoded with the profile of the vendor class its request sent', () => {
+    const t = Date.UTC(2026, 10, 23, 19, 0, 0);
+    const reply = (xid: number, o43: Uint8Array): Uint8Array => {
+      const m = dhcpMessage(xid, 2);
+      m.options = m.options.filter((o) => o.code !== 60); // servers do not echo option 60
+      m.options.push({ code: 43, data: o43 });
+      return encodeMessage(m);
+    };
+    const good = encodeOption43({ protocol: 'tftp', server: '198.18.0.2', softwareFile: 'fw.bin', softwareMd5: MD5, urgent: true, unknown: [] }, CTS_PROFILE);
+    const unknownClient = dhcpMessage(0x63, 1);
+    unknownClient.options = unknownClient.options.filter((o) => o.code !== 60);
+    const file = join(dir, 'cts.pcap');
+    writeFileSync(
+      file,
+      writePcap(1, [
+        { time: t, data: ethernet(ipUdp(encodeMessage(dhcpMessage(0x61, 1)))) },
+        { time: t + 1, data: ethernet(ipUdp(reply(0x61, good), { sport: 67, dport: 68 })) },
+        { time: t + 2, data: ethernet(ipUdp(encodeMessage(dhcpMessage(0x62, 1)))) },
+        { time: t + 3, data: ethernet(ipUdp(reply(0x62, new Uint8Array([1, 1, 7])), { sport: 67, dport: 68 })) },
+        { time: t + 4, data: ethernet(ipUdp(encodeMessage(unknownClient))) },
+        { time: t + 5, data: ethernet(ipUdp(reply(0x63, good), { sport: 67, dport: 68 })) },
+      ]),
+    );
+    const lines = jsonLines(run('decode', 'pcap', file, '--json').out);
+    expect(lines[1]?.['option43']).toEqual({ protocol: 'tftp', server: '198.18.0.2', softwareFile: 'fw.bin', softwareMd5: MD5, flags: 1, urgent: true, unknown: [] });
+    expect(lines[3]?.['option43Error']).toMatchObject({ code: 'OPT43_BAD_ENUM' });
+    expect(lines[5]?.['option43']).toBeUndefined(); // no registered vendor class: left as hex
+    expect(lines[5]?.['options']).toMatchObject({ '43': Buffer.from(good).toString('hex') });
+    const text = run('decode', 'pcap', file).out.split('\n');
+    expect(text[1]).toMatch(/ OFFER .* opt43=\[tftp 198\.18\.0\.2 fw\.bin urgent\]$/);
+    expect(text[3]).toMatch(/ opt43-error=OPT43_BAD_ENUM$/);
   });
   it('without --json: one readable line per message', () => {
     const r = run('decode', 'pcap', capturePath('sv_dhcp-eve-extended.pcap'));

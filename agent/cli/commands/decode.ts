@@ -14,7 +14,7 @@ import { profileEntryForClass, profileForClass } from '../../option43/registry.t
 import type { Option43Offer } from '../../option43/types.ts';
 import { CaptureStream } from '../../pcap/reader.ts';
 import { dhcpFromRecord } from '../../pcap/dhcp.ts';
-import { packetToJson, packetToLine, summarizeMessage } from '../../pcap/summary.ts';
+import { packetToJson, packetToLine, summarizeMessage, VendorClassMemory } from '../../pcap/summary.ts';
 import { decodeMessage } from '../../dhcp/codec.ts';
 
 /**
@@ -119,12 +119,15 @@ async function decodePcap(file: string, opts: { json?: boolean }): Promise<void>
   const source = await openSource(file);
   const stream = new CaptureStream({ strict: false });
   const out = new Out();
+  const classes = new VendorClassMemory();
   try {
     for await (const chunk of source) {
       // each chunk is a fresh Buffer: records may stay views into it
       for (const r of stream.push(chunk)) {
         const p = dhcpFromRecord(r);
-        if (p) out.line(opts.json ? JSON.stringify(packetToJson(p)) : packetToLine(p));
+        if (!p) continue;
+        const vc = p.message ? classes.see(p.message) : undefined;
+        out.line(opts.json ? JSON.stringify(packetToJson(p, vc)) : packetToLine(p, vc));
         if (out.pending > 1 << 16) await out.flush();
       }
       await out.flush();
