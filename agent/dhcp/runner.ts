@@ -109,6 +109,9 @@ export class DhcpRunner {
   async start(): Promise<void> {
     if (this.running) return;
     const o = this.opts;
+    if (!/^[\x20-\x7e]{1,255}$/.test(o.vendorClass)) {
+      throw new AgentError('DHCP_VENDOR_CLASS_INVALID', 'vendor class (option 60) must be 1..255 printable ASCII characters', { length: o.vendorClass.length });
+    }
     const mac = parseMac(o.mac ?? (await readInterfaceMac(o.iface)));
     let remembered: Lease | undefined;
     if (o.stateDir !== undefined) {

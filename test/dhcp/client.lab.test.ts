@@ -285,4 +285,21 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip'], () => {
     expect(addrs).toContain(`inet ${lease.address}/24`);
     expect(lab.dhcpd.output()).toMatch(/DHCPNAK on 198\.18\.31\.5/);
   });
+
+  it('ARP conflict: the offered address answers ARP → DECLINE (dhcpd abandons it) → another address', async () => {
+    const ns = lab.clientNs[0] ?? '';
+    const squatter = lab.clientNs[1] ?? '';
+    const first = await once(ns, 'FS-0900E', ['--release', '--no-arp-check']);
+    await lab.netns.exec(squatter, ['ip', 'addr', 'flush', 'dev', 'wan0']);
+    await lab.netns.exec(squatter, ['ip', 'addr', 'add', `${first.lease.address}/24`, 'dev', 'wan0']);
+    try {
+      const { lease, stderr } = await once(ns, 'FS-0900E', ['--timeout', '90']);
+      expect(stderr).toContain('address in use (ARP reply): DECLINE');
+      expect(lease.address).not.toBe(first.lease.address);
+      expect(inPool(lease.address, lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
+      expect(lab.dhcpd.output()).toContain(`DHCPDECLINE of ${first.lease.address} from ${await macOf(ns)}`);
+    } finally {
+      await lab.netns.exec(squatter, ['ip', 'addr', 'flush', 'dev', 'wan0']);
+    }
+  });
 });

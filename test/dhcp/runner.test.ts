@@ -248,6 +248,14 @@ describe('DhcpRunner', () => {
     await expect(p).rejects.toSatisfy((e: unknown) => isAgentError(e, 'DHCP_STOPPED'));
   });
 
+  it('a bad vendor class is refused before anything is touched', async () => {
+    for (const vc of ['', 'x'.repeat(256), 'FS\n0900E']) {
+      const { runner, net } = setup({ vendorClass: vc });
+      await expect(runner.start()).rejects.toSatisfy((e: unknown) => isAgentError(e, 'DHCP_VENDOR_CLASS_INVALID'));
+      expect(net.calls).toEqual([]);
+    }
+  });
+
   it('a missing interface is a typed error, not a crash', async () => {
     const { runner } = setup({ mac: undefined, iface: 'nosuch0' });
     await expect(runner.start()).rejects.toSatisfy((e: unknown) => isAgentError(e, 'DHCP_IFACE_MISSING'));
