@@ -24,7 +24,7 @@ export class LegEngine {
   private pendingTx = 0;
   /** the latest time seen: expiry sweeps never go back in time */
   private clock = 0;
-  private positionSource: { source: string; get: () => Position | undefined } | undefined;
+  private positionSource: (() => { source: string; position: Position } | undefined) | undefined;
 
   constructor(cfg: LegConfig, store: LegStore, sink: EventSink, log: Logger = silentLogger()) {
     this.cfg = cfg;
@@ -59,16 +59,14 @@ export class LegEngine {
   }
 
   /** `get()` is asked for the source's position at every commit (cheaper than setting it per packet). */
-  trackPosition(source: string, get: () => Position | undefined): void {
-    this.positionSource = { source, get };
+  trackPosition(get: () => { source: string; position: Position } | undefined): void {
+    this.positionSource = get;
   }
 
   /** Commits the batch, then writes its events. */
   flush(): void {
-    if (this.positionSource) {
-      const p = this.positionSource.get();
-      if (p) this.store.setPosition(this.positionSource.source, p);
-    }
+    const p = this.positionSource?.();
+    if (p) this.store.setPosition(p.source, p.position);
     this.store.commit();
     if (this.pending.length > 0) {
       const out = this.pending.join('');

@@ -91,9 +91,13 @@ describe('replay restart', () => {
     expect([...sink.events, ...b.events]).toEqual(expected);
   });
 
-  it('replaying the same capture again reports nothing new', async () => {
+  it('replaying the same capture again reports nothing new, also after another capture', async () => {
     const sd = join(dir, 'state-again');
     await run([full], sd);
+    expect((await run([full], sd)).events).toEqual([]);
+    const other = join(dir, 'other.pcap');
+    writePcap(other, dhcpMix(50, 5, { messages: 0, acks: 0, releases: 0, subscribers: 0, cpes: 0 }, 99));
+    await run([other], sd);
     expect((await run([full], sd)).events).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Replay of a pcap/pcapng file, in order, with the capture timestamps as the clock.
  *
- * Resuming: the store keeps, per source, the capture's identity (a hash of its first
- * record) and how many records were processed, committed with the state they produced. A
- * replay of the same capture (or a longer one starting the same way, e.g. a capture that
- * was still being written) skips what was processed and continues; a different capture
- * starts from its beginning. So an interrupted replay followed by a full one reports every
- * event exactly once.
+ * Resuming: the store keeps, per capture (source `replay:<identity>`, the identity being a
+ * hash of the capture's first record), how many records were processed, committed with the
+ * state they produced. A replay of a capture already seen (or of a longer one starting the
+ * same way, e.g. a capture that was still being written) skips what was processed and
+ * continues; a new capture starts from its beginning. So an interrupted replay followed by
+ * a full one reports every event exactly once, and replaying old files again adds nothing.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -45,7 +45,7 @@ export async function replayFile(engine: LegEngine, file: string, opts: { should
   let resumeAt = 0;
   let index = 0;
   let time = 0;
-  engine.trackPosition(REPLAY_SOURCE, () => (id === undefined || index === 0 ? undefined : { captureId: id, index, time }));
+  engine.trackPosition(() => (id === undefined || index === 0 ? undefined : { source: `${REPLAY_SOURCE}:${id}`, position: { captureId: id, index, time } }));
   try {
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
@@ -54,7 +54,7 @@ export async function replayFile(engine: LegEngine, file: string, opts: { should
       for (const rec of records) {
         if (id === undefined) {
           id = captureId(rec);
-          const pos = engine.store.position(REPLAY_SOURCE);
+          const pos = engine.store.position(`${REPLAY_SOURCE}:${id}`);
           resumeAt = pos && pos.captureId === id ? pos.index : 0;
         }
         res.records++;
