@@ -10,6 +10,7 @@
  * sink or by onSize (SLOT_TOO_SMALL, SLOT_NO_SPACE …) pass through unchanged and are never
  * retried. The password never reaches a log line or an error message.
  */
+import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
 import { AgentError, isAgentError } from '../errors.ts';
@@ -31,6 +32,9 @@ export interface FtpFetcherOptions {
 }
 
 const CONTROL_CHARS = /[\r\n\0]/;
+/** Read buffers of the data connection (a pool per download, reused for every chunk). */
+const READ_BUFFER = 256 * 1024;
+const POOL_MAX = 4;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
 /** Failure of one attempt, classified. */
@@ -63,49 +67,79 @@ function classify(e: unknown, phase: 'connect' | 'session', timedOut: boolean, s
   return { kind: 'transient', message, sysCode };
 }
 
-/** A Writable that forwards to a ByteSink; each write completes when the sink accepted it. */
-class SinkWritable extends Writable {
+/**
+ * The data connection's reader: basic-ftp creates the data socket through `_newSocket()`;
+ * ours reads with `onread` into buffers from a small pool (no allocation per chunk: memory
+ * flat in the file size), queues each filled buffer, hands the chunks to the sink strictly in
+ * order and keeps the socket paused while the sink works (backpressure). A buffer goes back
+ * to the pool only after the sink accepted its chunk, so a read that slips through a pause
+ * (Node's stream machinery may restart reading) lands in another buffer, never over data in
+ * use. basic-ftp still pipes the socket into a Writable to learn when the transfer ended;
+ * with `onread` no data flows on that path, and any that did would fail the transfer.
+ */
+class DataReader {
   sinkError: unknown;
   private readonly sink: ByteSink;
   private readonly accepted: (n: number) => void;
-  private inflight: Promise<void> = Promise.resolve();
+  private readonly pool: Uint8Array[];
+  private readonly queue: { buf: Uint8Array; n: number }[] = [];
+  private pumping: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(sink: ByteSink, accepted: (n: number) => void) {
-    super({ highWaterMark: 256 * 1024 });
+  constructor(sink: ByteSink, pool: Uint8Array[], accepted: (n: number) => void) {
     this.sink = sink;
+    this.pool = pool;
     this.accepted = accepted;
   }
 
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.stopped) {
-      cb(new Error('transfer attempt ended'));
-      return;
-    }
-    const fail = (e: unknown): void => {
-      this.sinkError ??= e;
-      cb(e instanceof Error ? e : new Error(String(e)));
-    };
-    let p: Promise<void> | void;
-    try {
-      p = this.sink.write(chunk);
-    } catch (e) {
-      fail(e);
-      return;
-    }
-    this.inflight = Promise.resolve(p).then(
-      () => {
-        this.accepted(chunk.byteLength);
-        cb();
+  newSocket(): Socket {
+    const socket: Socket = new Socket({
+      onread: {
+        buffer: () => this.pool.pop() ?? Buffer.allocUnsafe(READ_BUFFER),
+        callback: (n: number, buf: Uint8Array) => this.onData(socket, n, buf),
       },
-      fail,
-    );
+    });
+    return socket;
+  }
+
+  /** A Writable for basic-ftp's pipeline: receives nothing when `onread` is in use. */
+  static endDetector(): Writable {
+    return new Writable({ write: (_c, _e, cb) => cb(new Error('FTP data arrived outside the data reader')) });
+  }
+
+  private onData(socket: Socket, n: number, buf: Uint8Array): boolean {
+    if (this.stopped) return false;
+    this.queue.push({ buf, n });
+    this.pumping ??= this.pump(socket);
+    return false; // pause until the queue is drained
+  }
+
+  private async pump(socket: Socket): Promise<void> {
+    try {
+      for (let item = this.queue.shift(); item && !this.stopped; item = this.queue.shift()) {
+        try {
+          await this.sink.write(item.buf.subarray(0, item.n));
+        } catch (e) {
+          this.sinkError ??= e;
+          this.stopped = true;
+          socket.destroy(e instanceof Error ? e : new Error(String(e)));
+          return;
+        } finally {
+          if (this.pool.length < POOL_MAX) this.pool.push(item.buf);
+        }
+        this.accepted(item.n);
+      }
+    } finally {
+      this.pumping = undefined;
+    }
+    if (!this.stopped) socket.resume();
   }
 
   /** No chunk reaches the sink after this; resolves when the one in flight settled. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.inflight.catch(() => undefined);
+    await this.pumping;
+    this.queue.length = 0;
   }
 }
 
@@ -153,6 +187,7 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
     const where = { server: req.server, port, user, file: req.file };
     const started = now();
     const meter = new RateMeter();
+    const readPool: Uint8Array[] = [];
     let delivered = 0;
     let total: number | undefined;
     let sizeReported = false;
@@ -169,7 +204,7 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
       const client = new Client(idleTimeoutMs);
       let phase: 'connect' | 'session' = 'connect';
       let timedOut = false;
-      let writable: SinkWritable | undefined;
+      let reader: DataReader | undefined;
       const onAbort = (): void => client.close();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -208,19 +243,21 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
 
         if (delivered > 0) log.warn({ ...where, offset: delivered, attempt: failures }, `ftp: resuming with REST ${delivered}`);
         meter.rebase(delivered, now());
-        writable = new SinkWritable(sink, (n) => {
+        const r = new DataReader(sink, readPool, (n) => {
           delivered += n;
           progress();
         });
-        await client.downloadTo(writable, req.file, delivered);
-        await writable.stop();
+        reader = r;
+        client.ftp._newSocket = () => r.newSocket();
+        await client.downloadTo(DataReader.endDetector(), req.file, delivered);
+        await r.stop();
         if (total !== undefined && delivered < total) {
           throw new Error(`data connection closed after ${delivered} of ${total} bytes`);
         }
         break;
       } catch (e) {
-        await writable?.stop();
-        if (writable?.sinkError !== undefined) throw writable.sinkError;
+        await reader?.stop();
+        if (reader?.sinkError !== undefined) throw reader.sinkError;
         if (isAgentError(e)) throw e;
         if (opts.signal?.aborted) throw abortError(opts.signal, delivered);
         const f = classify(e, phase, timedOut, secret);

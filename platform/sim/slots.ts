@@ -155,6 +155,10 @@ export class SimSlots implements Slots {
     return new SimSlotWriter(fh, path, slot, this.cap);
   }
 
+  /**
+   * Reads through one reused 1 MiB buffer (no garbage per chunk): a yielded chunk is valid
+   * until the next one is requested; copy it to keep it.
+   */
   async *read(slot: SlotName, length: number): AsyncIterable<Uint8Array> {
     let fh: FileHandle;
     try {
@@ -164,11 +168,11 @@ export class SimSlots implements Slots {
     }
     try {
       let pos = 0;
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(length, 1)));
       while (pos < length) {
-        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, length - pos));
         let r: { bytesRead: number };
         try {
-          r = await fh.read(buf, 0, buf.length, pos);
+          r = await fh.read(buf, 0, Math.min(buf.length, length - pos), pos);
         } catch (e) {
           throw ioError(e, slot, 'reading');
         }

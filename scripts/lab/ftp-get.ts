@@ -7,12 +7,16 @@
  *
  *   node scripts/lab/ftp-get.ts --server IP --file NAME [--user U] [--port N]
  *     [--sim DIR --md5 HEX] [--connect-timeout MS] [--idle-timeout MS]
- *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS]
+ *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS] [--hash-worker]
+ *   node scripts/lab/ftp-get.ts --idle [--sim DIR]   (load everything, transfer nothing: idle RSS)
+ *
+ * Every result carries maxRssKiB (peak resident set of this process).
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../agent/log.ts';
 import { isAgentError } from '../../agent/errors.ts';
 import { createFtpFetcher } from '../../agent/transfer/ftp.ts';
+import { OffloadedHashingSink } from '../../agent/transfer/hash-worker.ts';
 import { HashingSink } from '../../agent/transfer/hashing-sink.ts';
 import { createProgressRenderer } from '../../agent/transfer/progress.ts';
 import { openSimPlatform } from '../../platform/sim/index.ts';
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     'resume-attempts': { type: 'string' },
     'retry-delay': { type: 'string' },
     'progress-ms': { type: 'string' },
+    idle: { type: 'boolean' },
+    'hash-worker': { type: 'boolean' },
   },
 });
 
@@ -57,13 +63,26 @@ const renderer = progressMs === undefined ? undefined : createProgressRenderer({
 
 async function main(): Promise<Record<string, unknown>> {
   const onProgress = renderer ? renderer.update.bind(renderer) : undefined;
+  if (values.idle) {
+    if (values.sim) await openSimPlatform(values.sim, { log });
+    return { ok: true };
+  }
   if (values.sim) {
     const platform = await openSimPlatform(values.sim, { log });
     const r = await stage(
       { fetcher, request: req, md5: values.md5 ?? '', slots: platform.slots, bootEnv: platform.bootEnv, log },
-      { onProgress },
+      { onProgress, hashOn: values['hash-worker'] ? 'worker' : 'main' },
     );
     return { ok: true, ...r };
+  }
+  if (values['hash-worker']) {
+    const sink = new OffloadedHashingSink();
+    try {
+      const r = await fetcher(req, sink, { onProgress });
+      return { ok: true, ...r, ...(await sink.digest()) };
+    } finally {
+      await sink.close();
+    }
   }
   const sink = new HashingSink();
   const r = await fetcher(req, sink, { onProgress });
@@ -72,7 +91,7 @@ async function main(): Promise<Record<string, unknown>> {
 
 main().then(
   (r) => {
-    process.stdout.write(JSON.stringify(r) + '\n');
+    process.stdout.write(JSON.stringify({ ...r, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
   },
   (e: unknown) => {
     const out = isAgentError(e)
