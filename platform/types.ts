@@ -22,7 +22,10 @@ export interface Slots {
   capacity(slot: SlotName): Promise<number>;
   /** Opens the slot for writing from offset 0. Must never be called on the running slot. */
   openWriter(slot: SlotName): Promise<SlotWriter>;
-  /** Streams the first `length` bytes of the slot (read-back verification). */
+  /**
+   * Streams the first `length` bytes of the slot (read-back verification). A yielded chunk
+   * may be reused for the next one (the sim backend reads through one buffer): copy to keep.
+   */
   read(slot: SlotName, length: number): AsyncIterable<Uint8Array>;
 }
 

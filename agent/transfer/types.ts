@@ -26,7 +26,12 @@ export interface TransferProgress {
 }
 
 export interface ByteSink {
-  /** Called with each chunk in order; awaiting it is the backpressure. */
+  /**
+   * Called with each chunk in order; awaiting it is the backpressure. The chunk belongs to
+   * the sink only until the returned promise settles: a fetcher may reuse its memory for the
+   * next read (the FTP fetcher does, to stay allocation-free), so a sink that keeps data
+   * must copy it.
+   */
   write(chunk: Uint8Array): Promise<void> | void;
 }
 
