@@ -10,6 +10,7 @@
  *   node scripts/lab/tftp-get.ts --server IP --file NAME [--port N] [--blksize N]
  *     [--windowsize N] [--timeout S] [--retries N] [--no-options] [--no-tsize]
  *     [--max-size BYTES] [--slow-sink-ms MS] [--abort-after BYTES] [--progress-ms MS]
+ *     [--quiet] (info logs only) [--no-hash] (a plain null sink, for benchmarks)
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     'abort-after': { type: 'string' },
     'progress-ms': { type: 'string' },
     quiet: { type: 'boolean' },
+    'no-hash': { type: 'boolean' },
   },
 });
 
@@ -74,13 +76,14 @@ const slowMs = num(values['slow-sink-ms']) ?? 0;
 const abortAfter = num(values['abort-after']);
 const maxSize = num(values['max-size']);
 const ac = new AbortController();
+const hashing = !values['no-hash'];
 
 const sink = {
   write(chunk: Uint8Array): Promise<void> | void {
     if (writes === 0) order.push('write');
     writes++;
     bytesWritten += chunk.length;
-    md5.update(chunk);
+    if (hashing) md5.update(chunk);
     if (abortAfter !== undefined && bytesWritten >= abortAfter) ac.abort();
     if (slowMs > 0) return new Promise((r) => setTimeout(r, slowMs));
   },
