@@ -303,6 +303,18 @@ describeLab('upgrade decision table (dhcpd + tftpd-hpa + vsftpd, dist/cpe-agent 
     await lab.setOffers(CLASSES);
   });
 
+  it('a corrupt state file is kept aside and the state rebuilt from the slots (no crash)', async () => {
+    const c: Cpe = { ns: lab.clientNs[0] ?? '', vc: 'FS-0900E', dir: join(work, 'urgent') }; // runs slot B 1.3.0
+    writeFileSync(join(c.dir, 'state', 'state.json'), '{"schema":1,"running":{"slot":"B","md5":');
+    const r = await runOnce(c, 'corrupt-state');
+    expect(r.code).toBe(0);
+    expect(r.events.some((e) => e.event === 'state.corrupt')).toBe(true);
+    expect(readdirSync(join(c.dir, 'state')).some((f) => f.startsWith('state.json.corrupt-'))).toBe(true);
+    const st = status(c);
+    expect(st).toMatchObject({ state: 'up-to-date', running: { slot: 'B', md5: md5Hex(NEW_FS) }, lastError: { code: 'STATE_CORRUPT' } });
+    expect(events(r, 'download.start')).toEqual([]);
+  });
+
   it('no log line of any lab run contains the FTP password', () => {
     const files = readdirSync(LOG_DIR).filter((f) => f.endsWith('.log'));
     const mine = files.filter((f) => f.startsWith(`${tag}-`));
