@@ -153,7 +153,9 @@ export function decodeOption43(profile: Option43Profile, data: Uint8Array): Opti
     if (def) decodeValue(def, d, p.offset, offer);
     else offer.unknown.push({ code, hex: toHex(d) });
   }
-  return offer;
+  // `unknown` last, so JSON reads in profile order
+  const { unknown, ...fields } = offer;
+  return { ...fields, unknown };
 }
 
 // ------------------------------------------------------------------ encode

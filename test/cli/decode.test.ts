@@ -57,7 +57,7 @@ describe('decode opt43', () => {
     });
   });
   it('without --json prints a readable table naming the profile of the vendor class', () => {
-    const r = run('decode', 'opt43', OPT43, '--vendor-class', 'ESH-3105');
+    const r = run('decode', 'opt43', ...OPT43.split(' '), '--vendor-class', 'ESH-3105'); // unquoted hex words are joined
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^profile\s+cts business \(vendor class "ESH-3105"\)$/m);
     expect(r.out).toMatch(/^server\s+198\.18\.0\.2$/m);
@@ -182,14 +182,14 @@ describe('decode pcap', () => {
   });
   it('a long dump piped into head stops quietly (no EPIPE crash) and a full read sees every packet', () => {
     const big = join(dir, 'big.pcap');
-    writeFileSync(big, writePcap(1, Array.from({ length: 20000 }, (_, i) => ({ time: Date.UTC(2026, 0, 1) + i, data: dhcpFrame(i, 5) }))));
+    writeFileSync(big, writePcap(1, Array.from({ length: 8000 }, (_, i) => ({ time: Date.UTC(2026, 0, 1) + i, data: dhcpFrame(i, 5) }))));
     const head = spawnSync('bash', ['-c', 'set -o pipefail; "$0" decode pcap "$1" --json | head -n 2', AGENT, big], { encoding: 'utf8' });
     expect(head.stderr).toBe('');
     expect(head.status).toBe(0);
     expect(head.stdout.trim().split('\n').length).toBe(2);
     const all = spawnSync('bash', ['-c', '"$0" decode pcap "$1" | wc -l', AGENT, big], { encoding: 'utf8' });
-    expect(all.stdout.trim()).toBe('20000');
-  });
+    expect(all.stdout.trim()).toBe('8000');
+  }, 60_000);
   it('bad files exit 2 with a typed error', () => {
     const empty = join(dir, 'empty.pcap');
     writeFileSync(empty, '');

@@ -165,10 +165,10 @@ export function registerDecode(program: Command): void {
   decode
     .command('opt43')
     .description('decode option 43 (vendor-specific) bytes with the profile of a vendor class (default CTS)')
-    .argument('<hex>', 'option 43 data as hex (separators : - and spaces allowed)')
+    .argument('<hex...>', 'option 43 data as hex (0x prefix, separators : - and spaces allowed; several arguments are joined)')
     .option('--vendor-class <vc>', 'option 60 vendor class selecting the profile (e.g. FS-0900E)')
     .option('--json', 'print one JSON object (Option43Offer)')
-    .action((hex: string, opts: { vendorClass?: string; json?: boolean }) => decodeOpt43(hex, opts));
+    .action((hex: string[], opts: { vendorClass?: string; json?: boolean }) => decodeOpt43(hex.join(' '), opts));
   decode
     .command('pcap')
     .description('print every DHCP message in a pcap or pcapng file (Ethernet, VLAN, Linux cooked v1/v2, raw IP)')
@@ -178,7 +178,7 @@ export function registerDecode(program: Command): void {
   decode
     .command('dhcp')
     .description('decode one DHCP message given as hex (the UDP payload)')
-    .argument('<hex>', 'DHCP message as hex')
+    .argument('<hex...>', 'DHCP message as hex (several arguments are joined)')
     .option('--json', 'print one JSON object')
-    .action((hex: string, opts: { json?: boolean }) => decodeDhcp(hex, opts));
+    .action((hex: string[], opts: { json?: boolean }) => decodeDhcp(hex.join(' '), opts));
 }
