@@ -71,6 +71,8 @@ export interface StatusSnapshot {
   lastOffer: MaskedOffer | null;
   lastOfferAt: string | null;
   lastDecision: { action: string; code: string; reason: string; at: string } | null;
+  /** configuration file last fetched from the offer (sub-options 7/8) */
+  config: { file: string; md5: string; size: number; path: string; fetchedAt: string } | null;
   daemon: { running: boolean; pid: number | null; phase: RuntimePhase | null; progress: RuntimeStatus['progress']; lease: RuntimeStatus['lease'] };
   bootCount: number;
   history: Array<Omit<HistoryEntry, 'at'> & { at: string }>;
@@ -134,6 +136,7 @@ export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, h
     lastOffer: s.lastOffer,
     lastOfferAt: iso(s.lastOfferAt),
     lastDecision: s.lastDecision ? { ...s.lastDecision, at: iso(s.lastDecision.at) ?? '' } : null,
+    config: s.config ? { ...s.config, fetchedAt: iso(s.config.fetchedAt) ?? '' } : null,
     daemon: {
       running: runtime !== null,
       pid: runtime?.pid ?? null,
@@ -158,6 +161,7 @@ export function unknownStatus(): StatusSnapshot {
     lastOffer: null,
     lastOfferAt: null,
     lastDecision: null,
+    config: null,
     daemon: { running: false, pid: null, phase: null, progress: null, lease: null },
     bootCount: 0,
     history: [],

@@ -27,6 +27,7 @@ export function renderStatusText(s: StatusSnapshot): string {
     row('last offer', `${o.protocol ?? '?'}://${o.user ? `${o.user}:${o.password ?? ''}@` : ''}${o.server ?? '?'}/${o.softwareFile ?? ''} md5 ${o.softwareMd5 ?? '?'}${o.urgent ? ' urgent' : ''}`);
   }
   if (s.lastDecision) row('decision', `${s.lastDecision.code}: ${s.lastDecision.reason}`);
+  if (s.config) row('config file', `${s.config.file} md5 ${s.config.md5} → ${s.config.path}`);
   if (s.lastError) row('last error', `${s.lastError.code}: ${s.lastError.message} (${s.lastError.at})`);
   row('boots', String(s.bootCount));
   if (s.history.length) {
