@@ -279,8 +279,6 @@ interface Instance {
   data: Uint8Array;
   start: number;
   end: number;
-  /** part of an option longer than 255 bytes: may be split further across areas */
-  long: boolean;
 }
 
 function instancesOf(options: readonly DhcpOption[]): Instance[] {
@@ -290,11 +288,11 @@ function instancesOf(options: readonly DhcpOption[]): Instance[] {
     checkCode(code);
     const d = o.data;
     if (d.length <= 255) {
-      out.push({ code, data: d, start: 0, end: d.length, long: false });
+      out.push({ code, data: d, start: 0, end: d.length });
       continue;
     }
     // RFC 3396: split into consecutive instances of at most 255 bytes each.
-    for (let s = 0; s < d.length; s += 255) out.push({ code, data: d, start: s, end: Math.min(d.length, s + 255), long: true });
+    for (let s = 0; s < d.length; s += 255) out.push({ code, data: d, start: s, end: Math.min(d.length, s + 255) });
   }
   return out;
 }
@@ -420,7 +418,7 @@ export function encodeMessage(msg: DhcpMessage, opts: EncodeOptions = {}): Uint8
           used = 0;
         }
         if (a > 2) throw tooLarge();
-        (areas[a] as Instance[]).push({ code: o.code, data: d, start: 0, end: d.length, long: false });
+        (areas[a] as Instance[]).push({ code: o.code, data: d, start: 0, end: d.length });
         used += 2 + d.length;
         continue;
       }
@@ -435,7 +433,7 @@ export function encodeMessage(msg: DhcpMessage, opts: EncodeOptions = {}): Uint8
           continue;
         }
         const n = Math.min(255, room - 2, d.length - pos);
-        (areas[a] as Instance[]).push({ code: o.code, data: d, start: pos, end: pos + n, long: true });
+        (areas[a] as Instance[]).push({ code: o.code, data: d, start: pos, end: pos + n });
         used += 2 + n;
         pos += n;
       }
