@@ -8,6 +8,7 @@
  *   node scripts/lab/ftp-get.ts --server IP --file NAME [--user U] [--port N]
  *     [--sim DIR --md5 HEX] [--connect-timeout MS] [--idle-timeout MS]
  *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS] [--hash-worker]
+ *     [--abort-after BYTES]   (abort the transfer through its AbortSignal once past BYTES)
  *   node scripts/lab/ftp-get.ts --idle [--sim DIR]   (load everything, transfer nothing: idle RSS)
  *
  * Every result carries maxRssKiB (peak resident set of this process).
@@ -21,7 +22,7 @@ import { HashingSink } from '../../agent/transfer/hashing-sink.ts';
 import { createProgressRenderer } from '../../agent/transfer/progress.ts';
 import { openSimPlatform } from '../../platform/sim/index.ts';
 import { stage } from '../../agent/upgrade/stage.ts';
-import type { TransferRequest } from '../../agent/transfer/types.ts';
+import type { TransferProgress, TransferRequest } from '../../agent/transfer/types.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     'progress-ms': { type: 'string' },
     idle: { type: 'boolean' },
     'hash-worker': { type: 'boolean' },
+    'abort-after': { type: 'string' },
   },
 });
 
@@ -62,7 +64,13 @@ const progressMs = num(values['progress-ms']);
 const renderer = progressMs === undefined ? undefined : createProgressRenderer({ label: 'ftp', log, intervalMs: progressMs, stream: process.stderr });
 
 async function main(): Promise<Record<string, unknown>> {
-  const onProgress = renderer ? renderer.update.bind(renderer) : undefined;
+  const abortAfter = num(values['abort-after']);
+  const ac = new AbortController();
+  const signal = ac.signal;
+  const onProgress = (p: TransferProgress): void => {
+    renderer?.update(p);
+    if (abortAfter !== undefined && p.bytes > abortAfter && !signal.aborted) ac.abort();
+  };
   if (values.idle) {
     if (values.sim) await openSimPlatform(values.sim, { log });
     return { ok: true };
@@ -71,21 +79,21 @@ async function main(): Promise<Record<string, unknown>> {
     const platform = await openSimPlatform(values.sim, { log });
     const r = await stage(
       { fetcher, request: req, md5: values.md5 ?? '', slots: platform.slots, bootEnv: platform.bootEnv, log },
-      { onProgress, hashOn: values['hash-worker'] ? 'worker' : 'main' },
+      { onProgress, signal, hashOn: values['hash-worker'] ? 'worker' : 'main' },
     );
     return { ok: true, ...r };
   }
   if (values['hash-worker']) {
     const sink = new OffloadedHashingSink();
     try {
-      const r = await fetcher(req, sink, { onProgress });
+      const r = await fetcher(req, sink, { onProgress, signal });
       return { ok: true, ...r, ...(await sink.digest()) };
     } finally {
       await sink.close();
     }
   }
   const sink = new HashingSink();
-  const r = await fetcher(req, sink, { onProgress });
+  const r = await fetcher(req, sink, { onProgress, signal });
   return { ok: true, ...r, ...sink.digest() };
 }
 

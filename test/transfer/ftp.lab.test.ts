@@ -164,6 +164,30 @@ describeLab('FTP fetcher against vsftpd', ['vsftpd', 'ss'], () => {
     }
   });
 
+  it('a server that freezes for good (sessions and listener stopped) → FTP_TIMEOUT after the resume budget', async () => {
+    const frozen = await startVsftpd(netns, S, { root, address: SERVER, user, password, port: 2124, maxRate: 2_000_000, pasvPorts: [40500, 40599] });
+    try {
+      const g = get(['--port', '2124', '--user', user, '--file', 'big.bin', '--progress-ms', '50', '--idle-timeout', '1000', '--connect-timeout', '1000', '--resume-attempts', '2', '--retry-delay', '100']);
+      await progressPast(g.stderr, 512 * 1024);
+      for (const p of [frozen.pid, ...(await frozen.sessionPids())]) process.kill(p, 'SIGSTOP');
+      const r = await g.result;
+      expect(r).toMatchObject({ ok: false, code: 'FTP_TIMEOUT' });
+      expect(r.details?.bytes).toBeGreaterThan(512 * 1024);
+    } finally {
+      await frozen.stop(); // SIGKILL works on stopped processes
+    }
+  });
+
+  it('an abort through the signal ends the transfer with FTP_ABORTED and discards the staged slot', async () => {
+    const sim = join(work, 'sim-abort');
+    await openSimPlatform(sim, { capacity: 16 * 1024 * 1024 });
+    const envBefore = await readFile(join(sim, 'bootenv.json'), 'utf8');
+    const r = await get(['--port', '2121', '--user', user, '--file', 'big.bin', '--sim', sim, '--md5', md5(big), '--abort-after', String(1024 * 1024)]).result;
+    expect(r).toMatchObject({ ok: false, code: 'FTP_ABORTED' });
+    expect((await stat(slotPath(sim, 'B'))).size).toBe(0);
+    expect(await readFile(join(sim, 'bootenv.json'), 'utf8')).toBe(envBefore);
+  });
+
   it('wrong password → FTP_AUTH, and the message does not echo the password', async () => {
     const wrong = `Wrong-${tag}-pw`;
     const r = await get(['--user', user, '--file', 'small.bin'], { password: wrong }).result;
