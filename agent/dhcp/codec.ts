@@ -38,15 +38,16 @@ function ipAt(b: Uint8Array, o: number): string {
 
 // Byte slab for decoded copies and encoded packets: allocating each ~300-byte Uint8Array
 // on its own costs ~1 µs (an off-heap backing store), five times the copy itself. Memory
-// handed out is never reused, so views stay valid and fresh; a retained message keeps its
-// slab alive, as Node's own Buffer pool does.
-const SLAB_SIZE = 64 * 1024;
+// handed out is never reused, so views stay valid and fresh. Like Node's own 8 KiB Buffer
+// pool, a view kept alive keeps its slab alive: code that keeps option bytes for long
+// (per-subscriber tables) should keep strings or `slice()` copies, not the views.
+const SLAB_SIZE = 8 * 1024;
 let slab = new ArrayBuffer(SLAB_SIZE);
 let slabUsed = 0;
 
 /** A zero-filled Uint8Array of `n` bytes, carved from the slab when small. */
 function allocBytes(n: number): Uint8Array {
-  if (n > SLAB_SIZE >>> 3) return new Uint8Array(n);
+  if (n > SLAB_SIZE >>> 2) return new Uint8Array(n);
   if (slabUsed + n > SLAB_SIZE) {
     slab = new ArrayBuffer(SLAB_SIZE);
     slabUsed = 0;
