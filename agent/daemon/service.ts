@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Lease } from '../dhcp/lease.ts';
 import type { Option43Offer } from '../option43/types.ts';
-import type { PersistentState, HistoryEntry } from '../state/schema.ts';
+import type { PersistentState } from '../state/schema.ts';
 import type { RuntimePhase, RuntimeStatus } from '../status/model.ts';
 import type { TransferProgress, TransferRequest } from '../transfer/types.ts';
 import type { AgentPlatform } from './platform.ts';
@@ -18,13 +18,14 @@ import type { DhcpFactory, DhcpPort, Fetchers, ProgressFactory, StageFn } from '
 import { AgentError, asAgentError } from '../errors.ts';
 import { emptyState, withHistory, type StateStore } from '../state/store.ts';
 import { decide, type Decision } from '../upgrade/decide.ts';
-import { onAck, recordFailure, recordSuccess, recordVerifyFailure } from '../upgrade/attempts.ts';
+import { recordSuccess } from '../upgrade/attempts.ts';
 import { maskOffer } from '../upgrade/offer.ts';
 import type { UpgradePolicy, RetryPolicy } from '../upgrade/policy.ts';
 import type { ImageRecord } from '../upgrade/image.ts';
 import { otherSlot } from '../../platform/types.ts';
 import { reconcileBoot } from './boot.ts';
 import { fetchConfigFile } from '../upgrade/config-file.ts';
+import { onAckState, onDownloadFailed, onRebootRequested, onStaged } from './transitions.ts';
 import { removeRuntime, writeRuntime } from '../status/files.ts';
 import { startControlServer, type ControlServer } from './control.ts';
 
@@ -42,8 +43,6 @@ export type Outcome =
   | 'no-lease'
   | 'stopped';
 
-/** Errors that reject the offered image until the offer changes (no retry). */
-const PERMANENT_CODES = new Set(['UPGRADE_MD5_MISMATCH', 'UPGRADE_IMAGE_EMPTY', 'SLOT_TOO_SMALL', 'UPGRADE_CONFIG_TOO_LARGE', 'UPGRADE_MD5_INVALID', 'UPGRADE_CONFIG_APPLY_FAILED']);
 
 export interface DaemonDeps {
   config: AgentConfig;
@@ -233,14 +232,7 @@ export class Daemon {
     const masked = this.offer ? maskOffer(this.offer) : null;
     this.log.info({ event: 'dhcp.ack', address: lease.address, server: lease.serverId, offer: masked }, `DHCP ACK ${lease.address} from ${lease.serverId}${this.offer?.softwareFile ? `: offer ${this.offer.softwareFile}` : ''}`);
     void (async () => {
-      await this.persist((s) => ({
-        ...s,
-        attempts: onAck(s.attempts),
-        configAttempts: onAck(s.configAttempts),
-        lastOffer: masked,
-        lastOfferAt: now,
-        ...(lease.option43Error ? { lastError: { code: lease.option43Error.code, message: lease.option43Error.message, at: now } } : {}),
-      }));
+      await this.persist((s) => onAckState(s, masked, now, lease.option43Error));
       if (this.trialPending) {
         this.trialPending = false;
         await this.d.platform.bootEnv.markGood();
@@ -394,21 +386,7 @@ export class Daemon {
       );
       renderer?.done();
       const now = this.now();
-      const staged = {
-        slot: r.slot,
-        md5: r.md5,
-        sha256: r.sha256,
-        size: r.bytes,
-        version: d.version,
-        file: d.file,
-        source: req.protocol,
-        installedAt: now,
-        offerKey: d.offerKey,
-        urgent: d.urgent,
-        rebootRequestedAt: null,
-      };
-      const entry: HistoryEntry = { at: now, event: 'staged', slot: r.slot, version: d.version, md5: r.md5, detail: `${req.protocol} ${d.file} ${r.bytes} bytes in ${now - t0} ms` };
-      await this.persist((s) => withHistory({ ...s, staged, attempts: recordSuccess(s.attempts, d.offerKey), lastError: null }, entry));
+      await this.persist((s) => onStaged(s, { decision: d, protocol: req.protocol, result: r, now, elapsedMs: now - t0 }));
       this.progress = null;
       this.log.info(
         { event: 'staged', slot: r.slot, version: d.version, md5: r.md5, sha256: r.sha256, bytes: r.bytes, elapsedMs: now - t0, urgent: d.urgent },
@@ -457,15 +435,13 @@ export class Daemon {
     const err = asAgentError(e, 'UPGRADE_FETCH_FAILED', `${part} download`);
     const message = this.scrub(err.message);
     const now = this.now();
-    const permanent = PERMANENT_CODES.has(err.code);
-    const field = part === 'software' ? 'attempts' : 'configAttempts';
+    let permanent = false;
     await this.persist((s) => {
-      const a = permanent ? recordVerifyFailure(s[field], key, err.code, now) : recordFailure(s[field], key, err.code, now, this.retry, this.random());
-      let n: PersistentState = { ...s, [field]: a, lastError: { code: err.code, message, at: now } };
-      n = withHistory(n, { at: now, event: permanent ? 'verify-failed' : 'download-failed', detail: `${file}: ${err.code}` });
-      if (a.gaveUp) n = withHistory(n, { at: now, event: 'gave-up', detail: `${a.failures} failed attempts for ${file}; waiting for the next DHCP ACK` });
-      return n;
+      const r = onDownloadFailed(s, { part, offerKey: key, file, code: err.code, message, now, retry: this.retry, rand: this.random() });
+      permanent = r.permanent;
+      return r.state;
     });
+    const field = part === 'software' ? 'attempts' : 'configAttempts';
     const a = this.state[field];
     const next = a.nextAttemptAt !== null ? `retry ${a.failures + 1}/${this.retry.maxAttempts} in ${Math.ceil((a.nextAttemptAt - now) / 1000)} s` : permanent ? 'not fetched again until the offer changes' : 'giving up until the next DHCP ACK';
     this.log.warn({ event: permanent ? 'download.rejected' : 'download.failed', part, code: err.code, file, failures: a.failures }, `${part} download of ${file} failed (${err.code}): ${message}; ${next}`);
@@ -480,14 +456,7 @@ export class Daemon {
     this.abort?.abort(new AgentError('DAEMON_REBOOTING', 'rebooting'));
     const now = this.now();
     const staged = this.state.staged;
-    await this.persist((s) =>
-      withHistory(s.staged ? { ...s, staged: { ...s.staged, rebootRequestedAt: now } } : s, {
-        at: now,
-        event: 'reboot-requested',
-        ...(staged ? { slot: staged.slot, version: staged.version, md5: staged.md5 } : {}),
-        detail: reason,
-      }),
-    );
+    await this.persist((s) => onRebootRequested(s, reason, now));
     await this.setPhase('rebooting');
     try {
       await this.dhcpPort?.release();
