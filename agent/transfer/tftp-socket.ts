@@ -168,7 +168,12 @@ function transfer(cfg: TftpConfig, sink: ByteSink, opts: TransferOptions, o: Tft
       }
       if (!opts.onProgress || (!force && t - lastProgressAt < progressEvery)) return;
       lastProgressAt = t;
-      opts.onProgress({ bytes: state.bytes, ...(state.total !== null && { total: state.total }), rate });
+      try {
+        opts.onProgress({ bytes: state.bytes, ...(state.total !== null && { total: state.total }), rate });
+      } catch (e) {
+        // A display problem must not break a download.
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, 'onProgress callback threw; ignored');
+      }
     }
 
     /** Runs one event through the machine and executes its actions in order. */
@@ -182,8 +187,12 @@ function transfer(cfg: TftpConfig, sink: ByteSink, opts: TransferOptions, o: Tft
         return;
       }
       state = r.state;
-      execute(r.actions, 0);
-      armTimer();
+      try {
+        execute(r.actions, 0);
+        armTimer();
+      } catch (e) {
+        dispatchFailure(asAgentError(e, 'TFTP_INTERNAL', 'TFTP client'));
+      }
     }
 
     function execute(actions: TftpAction[], from: number): void {
@@ -277,6 +286,8 @@ function transfer(cfg: TftpConfig, sink: ByteSink, opts: TransferOptions, o: Tft
       if (timer) clearTimeout(timer);
       timerAt = state.deadline;
       timer = setTimeout(onTimer, Math.max(0, state.deadline - now()));
+      // Dallying after the final ACK must not keep the process alive.
+      if (state.phase === 'dallying') timer.unref();
     }
 
     function onTimer(): void {

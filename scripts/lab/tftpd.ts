@@ -6,7 +6,7 @@
  * Both resolve once the UDP port is bound and give a `stop()` that also kills the
  * per-transfer processes tftpd-hpa forks (so "server killed mid-transfer" is real).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { collectOutput, run, waitFor, type Netns } from './netns.ts';
@@ -61,6 +61,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 export async function startTftpd(netns: Netns, ns: string, opts: TftpdOptions): Promise<RunningTftpd> {
   const port = opts.port ?? 69;
+  if (!opts.user && (statSync(opts.root).mode & 0o005) !== 0o005) {
+    // tftpd-hpa drops to `nobody`: a 0700 temp dir would make every file "Access violation".
+    throw new Error(`tftpd root ${opts.root} must be world-readable and searchable (chmod 755): the server runs as nobody`);
+  }
   const argv = ['in.tftpd', '-L', '-s', opts.root, '-a', `${opts.address}:${port}`, '-u', opts.user ?? 'nobody', '-v', '-v'];
   if (opts.blksizeMax !== undefined) argv.push('-B', String(opts.blksizeMax));
   argv.push(...(opts.extraArgs ?? []));

@@ -202,6 +202,22 @@ describe('TFTP shell on a real socket (scripted peer on 127.0.0.1)', () => {
     expect(seen.map((p) => p.bytes)).toEqual([...seen.map((p) => p.bytes)].sort((a, b) => a - b));
   });
 
+  it('a throwing onProgress does not break the download', async () => {
+    const [listen, port] = await endpoint();
+    const [session] = await endpoint();
+    const done = createTftpFetcher({ progressIntervalMs: 0 })({ protocol: 'tftp', server: LO, port, file: 'f' }, { write: () => {} }, {
+      onProgress: () => {
+        throw new Error('display gone');
+      },
+    });
+    const client = await handshake(listen, session, [['blksize', '512']]);
+    session.send(block(1, 512), client);
+    await session.next();
+    session.send(block(2, 3), client);
+    await session.next();
+    expect(await done).toMatchObject({ bytes: 515 });
+  });
+
   const BAD: Array<[string, Parameters<typeof fetchTftp>[0]]> = [
     ['an FTP request', { protocol: 'ftp', server: LO, file: 'f' }],
     ['a host name', { protocol: 'tftp', server: 'tftp.example.net', file: 'f' }],
