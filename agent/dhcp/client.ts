@@ -285,12 +285,16 @@ class Machine {
     const apply: ClientAction = previous ? { type: 'applyLease', lease, previous } : { type: 'applyLease', lease };
     this.out.push(apply);
     this.out.push({ type: 'bound', lease, how });
-    this.log('info', how === 'renew' || how === 'rebind' ? 'lease extended' : 'lease bound', undefined, {
+    const data: Record<string, string | number> = {
       how,
       address: `${lease.address}/${lease.prefixLength}`,
       server: lease.serverId,
       leaseSeconds: lease.leaseSeconds,
-    });
+    };
+    const o = lease.option43;
+    if (o) data.offer = `${o.protocol ?? '?'}://${o.server ?? '?'}/${o.softwareFile ?? ''}${o.urgent ? ' urgent' : ''}`;
+    if (lease.option43Error) data.option43Error = lease.option43Error.code;
+    this.log('info', how === 'renew' || how === 'rebind' ? 'lease extended' : 'lease bound', undefined, data);
     this.s.lease = lease;
     this.armBound();
   }

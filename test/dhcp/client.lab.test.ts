@@ -302,4 +302,28 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip'], () => {
       await lab.netns.exec(squatter, ['ip', 'addr', 'flush', 'dev', 'wan0']);
     }
   });
+
+  it('WAN link down/up (carrier): the lease is kept, then INIT-REBOOT on link up', async () => {
+    const ns = lab.clientNs[2] ?? '';
+    await lab.netns.exec(ns, ['ip', 'addr', 'flush', 'dev', 'wan0']);
+    const child = lab.netns.spawn(ns, [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--json', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-link')]);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    const err = collectOutput(child);
+    try {
+      await waitFor(() => stdout.includes('\n'), 'first ACK', 20_000);
+      const lease = JSON.parse(stdout.split('\n')[0] ?? '') as LeaseJson;
+      await lab.netns.exec(lab.serverNs, ['ip', 'link', 'set', 'p2', 'down']);
+      await waitFor(() => err.text().includes('link down'), 'link down seen', 10_000);
+      expect((await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout).toContain(`inet ${lease.address}/24`);
+      await lab.netns.exec(lab.serverNs, ['ip', 'link', 'set', 'p2', 'up']);
+      await waitFor(() => err.text().includes('how=reboot'), 'INIT-REBOOT after link up', 20_000);
+      expect(err.text()).toContain('INIT-REBOOT: requesting the remembered address');
+    } finally {
+      await lab.netns.exec(lab.serverNs, ['ip', 'link', 'set', 'p2', 'up'], { allowFail: true });
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
 });
