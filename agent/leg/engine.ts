@@ -15,6 +15,23 @@ import { toEvent } from './events.ts';
 import { decide } from './decide.ts';
 import { autoLogout } from './rules/expiry.ts';
 
+/** Counter names built once per (kind, reason): no string building per message. */
+const keyCache = new Map<string, Map<string, string>>();
+function counterKey(kind: string, reason: string): string {
+  let m = keyCache.get(kind);
+  if (!m) keyCache.set(kind, (m = new Map()));
+  let k = m.get(reason);
+  if (k === undefined) m.set(reason, (k = `${kind}.${reason}`));
+  return k;
+}
+const EVENT_KEY: Record<string, string> = {
+  logon: 'events.logon',
+  extend: 'events.extend',
+  logout: 'events.logout',
+  'auto-logout': 'events.auto-logout',
+  rejected: 'events.rejected',
+};
+
 export class LegEngine {
   private readonly cfg: LegConfig;
   readonly store: LegStore;
@@ -44,7 +61,7 @@ export class LegEngine {
   /** Something on the DHCP ports that is not a DHCP message we can use (counted by kind). */
   malformed(kind: string, detail: string, time: number): void {
     this.advance(time);
-    this.store.count(`malformed.${kind}`);
+    this.store.count(counterKey('malformed', kind));
     this.log.debug({ kind, detail }, 'malformed input');
     if (++this.pendingTx >= this.cfg.batch.maxTransactions) this.flush();
   }
@@ -83,6 +100,8 @@ export class LegEngine {
   private advance(now: number): void {
     if (now > this.clock) this.clock = now;
     if (!this.cfg.autoLogout) return;
+    const next = this.store.nextExpiry();
+    if (next === undefined || next >= this.clock) return;
     for (const m of this.store.takeExpired(this.clock)) this.apply(autoLogout(m));
   }
 
@@ -90,7 +109,7 @@ export class LegEngine {
     switch (op.kind) {
       case 'ignored':
       case 'duplicate':
-        this.store.count(`${op.kind}.${op.reason}`);
+        this.store.count(counterKey(op.kind, op.reason));
         return;
       case 'logon':
       case 'extend':
@@ -101,13 +120,13 @@ export class LegEngine {
         this.store.applyLogout(op);
         break;
       case 'rejected':
-        this.store.count(`rejected.${op.reason}`);
+        this.store.count(counterKey('rejected', op.reason));
         if (this.cfg.logFailures) {
           this.log.warn({ reason: op.reason, ip: op.ip, subscriber: op.subscriber, chaddr: op.chaddr, xid: op.xid }, 'transaction rejected');
         }
         break;
     }
-    this.store.count(`events.${op.kind}`);
+    this.store.count(EVENT_KEY[op.kind] ?? `events.${op.kind}`);
     const ev: LegEvent = toEvent(op);
     this.pending.push(JSON.stringify(ev) + '\n');
   }
