@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { makeConfig, negotiate, requestOptions } from '../../agent/transfer/tftp-options.ts';
-import { errorFromServer, tftpErrorCode } from '../../agent/transfer/tftp-errors.ts';
 
 const base = { server: '198.18.32.1', file: 'fw.bin' };
 
@@ -89,36 +88,5 @@ describe('TFTP OACK negotiation', () => {
     expect(() => negotiate(lockstep, [['windowsize', '1']])).toThrow(expect.objectContaining({ code: 'TFTP_BAD_OACK' }));
     const noSize = makeConfig({ ...base, tsize: false });
     expect(() => negotiate(noSize, [['tsize', '10']])).toThrow(expect.objectContaining({ code: 'TFTP_BAD_OACK' }));
-  });
-});
-
-describe('TFTP ERROR mapping', () => {
-  const TABLE: Array<[number, string]> = [
-    [0, 'TFTP_ERROR'],
-    [1, 'TFTP_FILE_NOT_FOUND'],
-    [2, 'TFTP_ACCESS'],
-    [3, 'TFTP_DISK_FULL'],
-    [4, 'TFTP_ILLEGAL_OP'],
-    [5, 'TFTP_UNKNOWN_TID'],
-    [6, 'TFTP_FILE_EXISTS'],
-    [7, 'TFTP_NO_USER'],
-    [8, 'TFTP_OPTION_REFUSED'],
-    [9, 'TFTP_ERROR'],
-    [65535, 'TFTP_ERROR'],
-  ];
-  for (const [code, name] of TABLE) {
-    it(`ERROR ${code} -> ${name}`, () => {
-      expect(tftpErrorCode(code)).toBe(name);
-      const e = errorFromServer(code, 'text from server');
-      expect(e.code).toBe(name);
-      expect(e.message).toContain('text from server');
-      expect(e.details).toMatchObject({ serverCode: code, serverMessage: 'text from server' });
-    });
-  }
-
-  it('keeps server text printable and bounded', () => {
-    const e = errorFromServer(1, `bad\x1b[31m\n${'x'.repeat(500)}`);
-    expect(e.message).not.toMatch(/[\x00-\x1f]/);
-    expect(String(e.details.serverMessage).length).toBeLessThanOrEqual(201);
   });
 });
