@@ -66,6 +66,16 @@ describe('pcapng', () => {
       });
     }
   }
+  it('several sections with different byte orders (concatenated pcapng files)', () => {
+    const a = writePcapng([{ time: T0, data: dhcpFrame(21) }], { littleEndian: true });
+    const b = writePcapng([{ time: T0 + 1, data: sll2(ipUdp(encodeMessage(dhcpMessage(22)))), linkType: LinkType.LINUX_SLL2 }], { littleEndian: false, tsresol: 9 });
+    const { records } = readCapture(new Uint8Array(Buffer.concat([a, b])));
+    expect(records.map((r) => [r.frame, r.linkType, r.time])).toEqual([
+      [1, 1, T0],
+      [2, 276, T0 + 1],
+    ]);
+    expect([...dhcpPackets(records)].map((p) => p.message?.xid)).toEqual([21, 22]);
+  });
   it('skips other blocks and reads simple packet blocks (time of the previous record)', () => {
     const base = writePcapng([{ time: T0, data: dhcpFrame(7) }]);
     const le = true;
