@@ -7,7 +7,7 @@
  *
  * pcap: both byte orders, microsecond (a1b2c3d4) and nanosecond (a1b23c4d) magic.
  * pcapng: SHB (either byte order, several sections), IDB (link type, snaplen, if_tsresol,
- * if_tsoffset), EPB, SPB; every other block is skipped.
+ * if_tsoffset), EPB, SPB, and the obsolete packet block; every other block is skipped.
  *
  * Record data are views into the pushed chunks (or into a joined copy when a record
  * straddles chunks); the parser never writes to them.
@@ -47,6 +47,8 @@ const PCAPNG_BOM = 0x1a2b3c4d;
 const PCAPNG_IDB = 1;
 const PCAPNG_SPB = 3;
 const PCAPNG_EPB = 6;
+/** obsolete packet block, still written by old tools: like EPB with a 16-bit interface id */
+const PCAPNG_OPB = 2;
 /** larger than any real snaplen (tcpdump's maximum is 262144) */
 const MAX_RECORD = 0x40000;
 const MAX_BLOCK = 16 * 1024 * 1024;
@@ -260,7 +262,9 @@ export class CaptureStream {
       case PCAPNG_IDB:
         return this.idb(pos, len, body);
       case PCAPNG_EPB:
-        return this.epb(pos, len, body);
+        return this.epb(pos, len, body, false);
+      case PCAPNG_OPB:
+        return this.epb(pos, len, body, true);
       case PCAPNG_SPB:
         return this.spb(pos, len, body);
       default:
@@ -306,10 +310,10 @@ export class CaptureStream {
     return { kind: 'ok', used: len };
   }
 
-  private epb(pos: number, len: number, body: Uint8Array): Step {
+  private epb(pos: number, len: number, body: Uint8Array, obsolete: boolean): Step {
     const le = this.le;
     if (body.length < 20) return this.badBlock(pos, 'enhanced packet block is too short');
-    const id = u32(body, 0, le);
+    const id = obsolete ? u16(body, 0, le) : u32(body, 0, le);
     const iface = this.ifaces[id];
     if (!iface) {
       return { kind: 'bad', error: new AgentError('PCAP_NO_INTERFACE', `pcapng: packet refers to interface ${id}, which was not described`, { offset: this.base + pos, interfaceId: id }) };

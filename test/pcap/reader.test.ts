@@ -76,7 +76,7 @@ describe('pcapng', () => {
     ]);
     expect([...dhcpPackets(records)].map((p) => p.message?.xid)).toEqual([21, 22]);
   });
-  it('skips other blocks and reads simple packet blocks (time of the previous record)', () => {
+  it('skips other blocks, reads simple packet blocks (time of the previous record) and obsolete packet blocks', () => {
     const base = writePcapng([{ time: T0, data: dhcpFrame(7) }]);
     const le = true;
     const block = (type: number, body: Uint8Array): Uint8Array => {
@@ -92,7 +92,17 @@ describe('pcapng', () => {
     const spbBody = new Uint8Array(4 + f.length + ((4 - (f.length % 4)) % 4));
     new DataView(spbBody.buffer).setUint32(0, f.length, le);
     spbBody.set(f, 4);
-    const all = Buffer.concat([base, block(5, new Uint8Array(12)), block(0x0bad, new Uint8Array(8)), block(3, spbBody)]);
+    // obsolete packet block (type 2): 16-bit interface id, 16-bit drops, then as EPB
+    const g = dhcpFrame(9);
+    const opbBody = new Uint8Array(20 + g.length + ((4 - (g.length % 4)) % 4));
+    const odv = new DataView(opbBody.buffer);
+    const ticks = BigInt(T0 + 7) * 1000n;
+    odv.setUint32(4, Number(ticks >> 32n), le);
+    odv.setUint32(8, Number(ticks & 0xffffffffn), le);
+    odv.setUint32(12, g.length, le);
+    odv.setUint32(16, g.length, le);
+    opbBody.set(g, 20);
+    const all = Buffer.concat([base, block(5, new Uint8Array(12)), block(0x0bad, new Uint8Array(8)), block(3, spbBody), block(2, opbBody)]);
     const s = new CaptureStream({ strict: true });
     const recs = s.push(new Uint8Array(all));
     s.end();
@@ -100,8 +110,9 @@ describe('pcapng', () => {
     expect(recs.map((r) => [r.frame, r.timeKnown, r.time])).toEqual([
       [1, true, T0],
       [2, false, T0],
+      [3, true, T0 + 7],
     ]);
-    expect([...dhcpPackets(recs)].map((p) => p.message?.xid)).toEqual([7, 8]);
+    expect([...dhcpPackets(recs)].map((p) => p.message?.xid)).toEqual([7, 8, 9]);
   });
 });
 
