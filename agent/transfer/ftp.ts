@@ -5,7 +5,8 @@
  *
  * Error codes: FTP_AUTH (530), FTP_FILE_NOT_FOUND (550), FTP_UNREACHABLE (refused,
  * unreachable or timed out while connecting, first attempt), FTP_TIMEOUT / FTP_CONNECTION_LOST
- * (resume budget exhausted; TIMEOUT when the last failure was a timeout), FTP_ABORTED
+ * (resume budget exhausted: `resumeAttempts` failures in a row without progress; TIMEOUT when
+ * the last failure was a timeout), FTP_ABORTED
  * (signal), FTP_INVALID_REQUEST, FTP_ERROR (any other server refusal). Errors thrown by the
  * sink or by onSize (SLOT_TOO_SMALL, SLOT_NO_SPACE …) pass through unchanged and are never
  * retried. The password never reaches a log line or an error message.
@@ -24,7 +25,7 @@ export interface FtpFetcherOptions {
   connectTimeoutMs?: number;
   /** no byte / no reply for this long → the connection is considered broken; default 30 s */
   idleTimeoutMs?: number;
-  /** reconnect + REST attempts after a broken connection; default 5 */
+  /** reconnect + REST attempts in a row without progress after a broken connection; default 5 */
   resumeAttempts?: number;
   /** first backoff before a resume, doubled each time, capped at 10 s; default 1 s */
   retryDelayMs?: number;
@@ -192,6 +193,7 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
     let total: number | undefined;
     let sizeReported = false;
     let failures = 0;
+    let resumes = 0;
     let everConnected = false;
 
     const progress = (): void => {
@@ -205,6 +207,7 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
       let phase: 'connect' | 'session' = 'connect';
       let timedOut = false;
       let reader: DataReader | undefined;
+      const deliveredBefore = delivered;
       const onAbort = (): void => client.close();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -241,7 +244,7 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
         }
         if (total !== undefined && delivered === total && delivered > 0) break; // all bytes arrived before the break
 
-        if (delivered > 0) log.warn({ ...where, offset: delivered, attempt: failures }, `ftp: resuming with REST ${delivered}`);
+        if (delivered > 0) log.warn({ ...where, offset: delivered, attempt: resumes }, `ftp: resuming with REST ${delivered}`);
         meter.rebase(delivered, now());
         const r = new DataReader(sink, readPool, (n) => {
           delivered += n;
@@ -253,6 +256,9 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
         await r.stop();
         if (total !== undefined && delivered < total) {
           throw new Error(`data connection closed after ${delivered} of ${total} bytes`);
+        }
+        if (total !== undefined && delivered > total) {
+          throw new AgentError('FTP_ERROR', `server sent ${delivered} bytes, SIZE announced ${total}`, { ...where, bytes: delivered, total });
         }
         break;
       } catch (e) {
@@ -268,7 +274,9 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
         if (!everConnected && (f.kind === 'unreachable' || f.kind === 'timeout')) {
           throw new AgentError('FTP_UNREACHABLE', `FTP server ${req.server}:${port} unreachable: ${f.message}`, detail);
         }
-        failures++;
+        // The budget counts failures in a row: an attempt that moved data earns a fresh budget.
+        failures = delivered > deliveredBefore ? 1 : failures + 1;
+        resumes++;
         if (failures > resumeAttempts) {
           const code = f.kind === 'timeout' ? 'FTP_TIMEOUT' : 'FTP_CONNECTION_LOST';
           throw new AgentError(code, `FTP transfer broken after ${delivered} bytes, ${resumeAttempts} resume attempts used: ${f.message}`, detail);
@@ -283,7 +291,7 @@ export function createFtpFetcher(config: FtpFetcherOptions = {}): Fetcher {
     }
     const elapsedMs = now() - started;
     opts.onProgress?.({ bytes: delivered, total, rate: elapsedMs > 0 ? (delivered * 1000) / elapsedMs : 0 });
-    log.info({ ...where, bytes: delivered, elapsedMs, resumes: failures }, `ftp: done, ${delivered} bytes`);
+    log.info({ ...where, bytes: delivered, elapsedMs, resumes }, `ftp: done, ${delivered} bytes`);
     return total === undefined ? { bytes: delivered, elapsedMs } : { bytes: delivered, total, elapsedMs };
   };
 }
