@@ -1,10 +1,11 @@
 /** `cpe-agent leg …` end to end (node runs agent/main.ts directly; no build needed). */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturePath } from '../helpers/prereq.ts';
+import { dhcpMix, writePcap } from '../../scripts/bench/gen-dhcp-capture.ts';
 
 const MAIN = new URL('../../agent/main.ts', import.meta.url).pathname;
 const ZEEK = capturePath('zeek_dhcp.pcap');
@@ -78,6 +79,19 @@ describe('cpe-agent leg', { timeout: 30_000 }, () => {
     const r = leg(args);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`[${code}]`);
+  });
+
+  it('a reader that goes away (| head) stops the replay quietly', async () => {
+    const big = join(dir, 'big.pcap');
+    writePcap(big, dhcpMix(20_000, 2000, { messages: 0, acks: 0, releases: 0, subscribers: 0, cpes: 0 }));
+    const child = spawn(process.execPath, [MAIN, 'leg', 'replay', big, '--cable', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(err).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 
   it('show of an unknown subscriber exits 1', () => {

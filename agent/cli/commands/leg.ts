@@ -60,6 +60,20 @@ function textLine(e: LegEvent): string {
   return parts.join(' ');
 }
 
+/** Set when stdout's reader went away (`leg replay … | head`): stop quietly, like other filters. */
+let stdoutClosed = false;
+let stdoutWatched = false;
+function watchStdout(onClose: () => void): void {
+  if (stdoutWatched) return;
+  stdoutWatched = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') {
+      stdoutClosed = true;
+      onClose();
+    } else throw e;
+  });
+}
+
 function makeSink(cfg: LegConfig, json: boolean): EventSink {
   if (cfg.eventsFile) return fileSink(cfg.eventsFile);
   if (json) return streamSink(process.stdout);
@@ -106,11 +120,12 @@ async function replayCmd(file: string, o: CommonOpts): Promise<void> {
   const sink = makeSink(cfg, o.json === true);
   let stop = false;
   const off = onSignals(() => (stop = true));
+  watchStdout(() => (stop = true));
   try {
     const engine = new LegEngine(cfg, store, sink, log);
     const r = await replayFile(engine, file, { shouldStop: () => stop });
     log.info({ file, records: r.records, resumedAfter: r.skipped, stopped: r.stopped }, 'replay done');
-    if (r.stopped) process.exitCode = 130;
+    if (r.stopped && !stdoutClosed) process.exitCode = 130;
   } finally {
     off();
     sink.close();
@@ -134,6 +149,10 @@ async function runCmd(o: CommonOpts & { iface?: string; rdrListen?: string; tcpd
   const stopped = new Promise<void>((r) => (wake = r));
   const off = onSignals(() => {
     log.info('stopping');
+    wake();
+  });
+  watchStdout(() => {
+    log.warn('stdout closed: stopping');
     wake();
   });
   try {
