@@ -121,11 +121,19 @@ export class Daemon {
         return { reply: { ok: true, message }, after: () => void this.requestReboot(c.source) };
       });
     }
-    await this.setPhase('starting');
-    await this.boot();
-    this.dhcpPort = this.d.dhcp({ onAck: (l) => this.onAck(l), onLost: (r) => this.onLost(r) });
-    await this.setPhase('waiting-for-lease');
-    await this.dhcpPort.start();
+    try {
+      await this.setPhase('starting');
+      await this.boot();
+      this.dhcpPort = this.d.dhcp({ onAck: (l) => this.onAck(l), onLost: (r) => this.onLost(r) });
+      await this.setPhase('waiting-for-lease');
+      await this.dhcpPort.start();
+    } catch (e) {
+      // A start that fails (bad config, missing interface, unreadable slots) leaves nothing
+      // behind: no listening socket, no runtime file, no DHCP client.
+      this.finished = true;
+      await this.shutdown();
+      throw e;
+    }
     this.armStartTimers();
     return done;
   }

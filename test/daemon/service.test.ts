@@ -3,7 +3,7 @@
  * DHCP/transfer ports (the lab tests run the same path with ISC dhcpd, tftpd-hpa, vsftpd).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +169,16 @@ describe('daemon (sim platform, fake DHCP/transfer)', () => {
     const again = await runOnce(o);
     expect(again.outcome).toBe('up-to-date');
     expect(fetchCount).toBe(1);
+  });
+
+  it('a failed start (empty slot A, no factory image) is a typed error and leaves no socket or runtime file behind', async () => {
+    const log = silentLogger();
+    const config = parseConfig({ stateDir: join(dir, 'state'), platform: { sim: { dir: join(dir, 'sim') } } });
+    const platform = await openSimAgentPlatform({ dir: join(dir, 'sim'), versionPattern: config.policy.versionPattern }, log, () => undefined);
+    const d = new Daemon({ config, log, store: new StateStore(join(dir, 'state'), log), platform, dhcp: fakeDhcp(offer()).factory, fetchers, stage, once: true });
+    await expect(d.run()).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { path: 'platform.sim.factoryImage' } });
+    expect(await sendControl(join(dir, 'state'), { cmd: 'ping' })).toBeNull();
+    expect(readdirSync(join(dir, 'state'))).not.toContain('runtime.json');
   });
 
   it('3 failed downloads → gives up until the next ACK, which starts a new round', async () => {
