@@ -89,7 +89,7 @@ function stateName(s: PersistentState, rt: RuntimeStatus | null): AgentStateName
     if (rt.phase === 'waiting-for-lease') return 'waiting-for-lease';
   }
   const d = s.lastDecision;
-  if (!d) return s.running ? 'starting' : 'unknown';
+  if (!d) return s.running ? 'waiting-for-lease' : 'unknown';
   switch (d.code) {
     case 'UP_TO_DATE':
     case 'ALREADY_STAGED':
