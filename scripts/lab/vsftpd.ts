@@ -71,7 +71,11 @@ export async function startVsftpd(netns: Netns, ns: string, opts: VsftpdOptions)
   const conf = join(dir, 'vsftpd.conf');
   const logFile = join(dir, 'vsftpd.log');
 
-  const exists = (await run(['id', '-u', opts.user], { allowFail: true })).code === 0;
+  if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(opts.user)) throw new Error(`vsftpd lab: invalid user name ${JSON.stringify(opts.user)}`);
+  const id = await run(['id', '-u', opts.user], { allowFail: true });
+  const exists = id.code === 0;
+  // Never re-password a system account: only lab users (uid ≥ 1000) may be reused.
+  if (exists && Number(id.stdout.trim()) < 1000) throw new Error(`vsftpd lab: refusing to use system account ${opts.user}`);
   let createdUser = false;
   if (!exists) {
     await run(['useradd', '-M', '-N', '-d', opts.root, '-s', '/bin/sh', opts.user]);
