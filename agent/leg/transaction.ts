@@ -36,6 +36,10 @@ export interface LegTransaction {
 
 export const ZERO_IP = '0.0.0.0';
 
+/** Selector text of every option code and option 82 sub-option, built once. */
+const CODE_KEY: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const SUB_KEY: string[] = Array.from({ length: 256 }, (_, i) => `82.${i}`);
+
 function ipOf(b: Uint8Array | undefined): string | undefined {
   if (!b || b.length !== 4) return undefined;
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
@@ -52,7 +56,7 @@ export function addRelaySubOptions(opts: Map<string, Uint8Array>, data: Uint8Arr
   try {
     const info = decodeRelayAgent(data);
     for (const s of info.subOptions) {
-      const k = `82.${s.code}`;
+      const k = SUB_KEY[s.code] as string;
       if (!opts.has(k)) opts.set(k, s.data);
     }
     return undefined;
@@ -86,7 +90,7 @@ export function fromDhcpMessage(msg: DhcpMessage, time: number): LegTransaction 
   const options = new Map<string, Uint8Array>();
   let relayError: string | undefined;
   for (const o of msg.options) {
-    const k = String(o.code);
+    const k = CODE_KEY[o.code] ?? String(o.code);
     if (options.has(k)) continue;
     options.set(k, o.data);
     if (o.code === Opt.RELAY_AGENT) relayError = addRelaySubOptions(options, o.data);
@@ -102,12 +106,12 @@ export function fromDhcpMessage(msg: DhcpMessage, time: number): LegTransaction 
     renewing: msg.ciaddr !== ZERO_IP,
     options,
   };
-  const lease = leaseFromOption(options.get(String(Opt.LEASE_TIME)));
+  const lease = leaseFromOption(options.get('51'));
   if (lease !== undefined) tx.leaseSeconds = lease;
   if (relayError !== undefined) tx.relayError = relayError;
   if (messageType === MessageType.RELEASE && msg.ciaddr !== ZERO_IP) tx.releasedIp = msg.ciaddr;
   if (messageType === MessageType.DECLINE) {
-    const req = ipOf(options.get(String(Opt.REQUESTED_IP)));
+    const req = ipOf(options.get('50'));
     if (req !== undefined && req !== ZERO_IP) tx.releasedIp = req;
   }
   return tx;

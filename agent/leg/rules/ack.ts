@@ -22,7 +22,6 @@ import { isDuplicateAck, isDuplicateModemAck } from './duplicate.ts';
 export function ackRule(tx: LegTransaction, kind: 'initial' | 'extension' | 'ack', view: StateView, cfg: LegConfig): Op[] {
   const transaction: TransactionName = kind;
   const ip = tx.yiaddr;
-  const base = { time: tx.time, chaddr: tx.chaddr, xid: tx.xid, transaction };
   const lease = leaseRule(tx);
   const prev = view.mapping(ip);
   const windowMs = cfg.duplicateWindowSeconds * 1000;
@@ -32,7 +31,7 @@ export function ackRule(tx: LegTransaction, kind: 'initial' | 'extension' | 'ack
   if (cfg.cable && isDuplicateModemAck(view.subscriber(tx.chaddr), tx, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
   const sid = resolveSubscriberId(tx, cfg);
   const reject = (reason: string, subscriber: string | null = null, modem = false): Op[] => [
-    { kind: 'rejected', reason, subscriber, ip, modem, leaseSeconds: lease.ok ? lease.seconds : null, ...base },
+    { kind: 'rejected', reason, subscriber, ip, modem, leaseSeconds: lease.ok ? lease.seconds : null, time: tx.time, chaddr: tx.chaddr, xid: tx.xid, transaction },
   ];
   if (sid.kind === 'reject') return reject(sid.reason);
   let subscriber: string;
@@ -47,14 +46,23 @@ export function ackRule(tx: LegTransaction, kind: 'initial' | 'extension' | 'ack
   if (!lease.ok) return reject(lease.reason, subscriber, modem);
   const known = view.subscriber(subscriber);
   const pkg = choosePackage(packageFromOptions(tx, cfg.policy), known, cfg.policy.defaultPackage);
-  const logon = { subscriber, ip, modem, leaseSeconds: lease.seconds, expiresAt: lease.expiresAt, package: pkg, ...base };
-  if (modem) return [{ kind: kind !== 'initial' && known !== undefined ? 'extend' : 'logon', ...logon }];
-  const ops: Op[] = [];
-  const held = prev !== undefined && prev.active;
+  const held = !modem && prev !== undefined && prev.active;
+  const extending = kind !== 'initial' && (modem ? known !== undefined : held && prev.subscriber === subscriber);
+  const op: Op = {
+    kind: extending ? 'extend' : 'logon',
+    subscriber,
+    ip,
+    modem,
+    leaseSeconds: lease.seconds,
+    expiresAt: lease.expiresAt,
+    package: pkg,
+    time: tx.time,
+    chaddr: tx.chaddr,
+    xid: tx.xid,
+    transaction,
+  };
   if (held && prev.subscriber !== subscriber) {
-    ops.push({ kind: 'logout', subscriber: prev.subscriber, ip, modem: false, reason: 'reassigned', ...base });
+    return [{ kind: 'logout', subscriber: prev.subscriber, ip, modem: false, reason: 'reassigned', time: tx.time, chaddr: tx.chaddr, xid: tx.xid, transaction }, op];
   }
-  const extending = kind !== 'initial' && held && prev.subscriber === subscriber;
-  ops.push({ kind: extending ? 'extend' : 'logon', ...logon });
-  return ops;
+  return [op];
 }
