@@ -20,31 +20,36 @@ const lab = await startFtpLab({ prefix: 'cpf-bf', subnet: '198.18.50', files: { 
 try {
   process.env.CPF_FTP_PASSWORD = lab.password;
   const expected = (await lab.inClient(['md5sum', `${lab.root}/img64.bin`])).stdout.split(' ')[0];
-  const ours = { wall: [] as number[], xfer: [] as number[] };
-  const oursW = { wall: [] as number[], xfer: [] as number[] };
-  const curl = { wall: [] as number[], xfer: [] as number[] };
+  const ours = { wall: [] as number[], xfer: [] as number[], cpu: [] as number[] };
+  const oursW = { wall: [] as number[], xfer: [] as number[], cpu: [] as number[] };
+  const curl = { wall: [] as number[], xfer: [] as number[], cpu: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
     for (const [extra, acc] of [[[], ours], [['--hash-worker'], oursW]] as const) {
       const o = await lab.inClient([process.execPath, FTP_GET, '--server', lab.server, '--user', lab.user, '--file', 'img64.bin', ...extra]);
-      const r = JSON.parse(o.stdout.trim()) as { ok: boolean; md5?: string; elapsedMs?: number };
+      const r = JSON.parse(o.stdout.trim()) as { ok: boolean; md5?: string; elapsedMs?: number; cpuMs?: number };
       if (!r.ok || r.md5 !== expected) throw new Error(`ours failed: ${o.stdout}`);
       acc.wall.push(o.wallMs);
       acc.xfer.push(r.elapsedMs ?? NaN);
+      acc.cpu.push(r.cpuMs ?? NaN);
     }
     const c = await lab.inClient([
       'bash',
       '-c',
-      `set -o pipefail; curl -s --netrc-file ${lab.work}/netrc -w '%{stderr}%{time_total}' ftp://${lab.server}/img64.bin | md5sum`,
+      `set -o pipefail; TIMEFORMAT='%U %S'; time (curl -s --netrc-file ${lab.work}/netrc -w '%{stderr}%{time_total}\n' ftp://${lab.server}/img64.bin | md5sum)`,
     ]);
     if (!c.stdout.startsWith(expected ?? '-')) throw new Error(`curl md5 mismatch: ${c.stdout}`);
+    const [xfer, times] = c.stderr.trim().split('\n');
+    const [u, sy] = (times ?? '').split(' ').map(Number);
     curl.wall.push(c.wallMs);
-    curl.xfer.push(Number(c.stderr.trim()) * 1000);
+    curl.xfer.push(Number(xfer) * 1000);
+    curl.cpu.push(((u ?? NaN) + (sy ?? NaN)) * 1000);
   }
   const rows: [string, string, string, string, string][] = [
     ['64 MiB FTP + MD5', 'ours', 'curl | md5sum', 'ratio', 'goal'],
     ['transfer MiB/s', mibs(median(ours.xfer)), mibs(median(curl.xfer)), (median(curl.xfer) / median(ours.xfer)).toFixed(2), '≥ 0.95 (median)'],
     ['  best run MiB/s', mibs(best(ours.xfer)), mibs(best(curl.xfer)), (best(curl.xfer) / best(ours.xfer)).toFixed(2), '≥ 0.95 (best)'],
     ['hash worker MiB/s', mibs(median(oursW.xfer)), mibs(median(curl.xfer)), (median(curl.xfer) / median(oursW.xfer)).toFixed(2), '≥ 0.95 (median)'],
+    ['CPU ms (user+sys)', median(ours.cpu).toFixed(0), median(curl.cpu).toFixed(0), (median(curl.cpu) / median(ours.cpu)).toFixed(2), '(ours: MD5+SHA-256; curl: MD5 only)'],
     ['process wall ms', median(ours.wall).toFixed(0), median(curl.wall).toFixed(0), (median(curl.wall) / median(ours.wall)).toFixed(2), '(incl. startup)'],
   ];
   for (const r of rows) process.stdout.write(`${r[0].padEnd(18)} ${r[1].padStart(8)} ${r[2].padStart(14)} ${r[3].padStart(7)}  ${r[4]}\n`);

@@ -11,7 +11,8 @@
  *     [--abort-after BYTES]   (abort the transfer through its AbortSignal once past BYTES)
  *   node scripts/lab/ftp-get.ts --idle [--sim DIR]   (load everything, transfer nothing: idle RSS)
  *
- * Every result carries maxRssKiB (peak resident set of this process).
+ * Every result carries maxRssKiB (peak resident set of this process) and cpuMs (user+system
+ * CPU of the work, all threads, module loading excluded).
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../agent/log.ts';
@@ -97,8 +98,11 @@ async function main(): Promise<Record<string, unknown>> {
   return { ok: true, ...r, ...sink.digest() };
 }
 
+const cpu0 = process.cpuUsage();
 main().then(
   (r) => {
+    const cpu = process.cpuUsage(cpu0);
+    r.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
     process.stdout.write(JSON.stringify({ ...r, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
   },
   (e: unknown) => {
