@@ -204,13 +204,24 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip', 'tcpdump', 't
     ]);
     const rogueOut = collectOutput(rogue);
     await waitFor(() => rogueOut.text().includes('ready'), 'rogue ready', 15_000);
-    await new Promise((r) => setTimeout(r, 100)); // let the flood start
-    const r = await lab.netns.exec(ns, ['env', 'CPE_AGENT_LOG_LEVEL=debug', AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--once', '--json', '--release', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-rogue')]);
-    const lease = JSON.parse(r.stdout) as LeaseJson;
-    expect(inPool(lease.address, lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
-    expect(lease.serverId).toBe(lab.serverIp);
-    expect(r.stderr).toContain('reason=foreign xid');
+    // dhcpd stays silent until the client has been SELECTING under the flood for a while
+    lab.dhcpd.pause();
+    const child = lab.netns.spawn(ns, ['env', 'CPE_AGENT_LOG_LEVEL=debug', AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--once', '--json', '--release', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-rogue')]);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    const err = collectOutput(child);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await waitFor(() => (err.text().match(/reason=foreign xid/g) ?? []).length >= 3, 'foreign-xid replies ignored while SELECTING', 30_000);
+    } finally {
+      lab.dhcpd.resume();
+    }
+    expect(await exited).toBe(0);
     rogue.kill('SIGTERM');
+    const lease = JSON.parse(stdout) as LeaseJson;
+    expect(inPool(lease.address, lab.pools['FS-0900E'] ?? ['', ''])).toBe(true);
+    expect(lease.address).not.toBe('198.18.16.250');
+    expect(lease.serverId).toBe(lab.serverIp);
   });
 
   it('bad input: an unknown interface is a typed error (exit 2), nothing configured', async () => {
