@@ -1,8 +1,9 @@
 /**
  * Live capture: a `tcpdump -U -w - -i IF udp port 67 or udp port 68` child whose stdout is
  * parsed as a pcap stream (agent/pcap CaptureStream, resynchronising past garbage). The
- * engine is flushed (commit, then events) after every chunk and on a timer that also moves
- * the clock for auto-logout when no packet arrives.
+ * engine is flushed (commit, then events) every `flushMs` (and whenever a batch is full),
+ * not per packet: `tcpdump -U` hands over single packets, and an fsync per packet would cap
+ * the rate. The same timer moves the clock for auto-logout when no packet arrives.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CaptureStream } from '../../pcap/reader.ts';
@@ -40,7 +41,6 @@ export function startLiveCapture(engine: LegEngine, iface: string, log: Logger, 
   child.stdout?.on('data', (chunk: Buffer) => {
     try {
       for (const rec of stream.push(new Uint8Array(chunk))) feedRecord(engine, rec);
-      engine.flush();
     } catch (e) {
       log.error({ err: e instanceof Error ? e.message : String(e) }, 'live capture: bad stream');
       stop();
