@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDhcpLab } from '../lab/dhcp-lab.ts';
 
-const AGENT = fileURLToPath(new URL('../../dist/cpe-agent', import.meta.url));
+/** CPE_AGENT_BIN: another build of the agent to compare (e.g. one without inline source maps) */
+const AGENT = process.env.CPE_AGENT_BIN ?? fileURLToPath(new URL('../../dist/cpe-agent', import.meta.url));
 const RUNS = Number(process.argv[2] ?? 10);
 
 function timed(argv: string[], env: Record<string, string> = {}): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
