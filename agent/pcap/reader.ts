@@ -52,6 +52,10 @@ const PCAPNG_OPB = 2;
 /** larger than any real snaplen (tcpdump's maximum is 262144) */
 const MAX_RECORD = 0x40000;
 const MAX_BLOCK = 16 * 1024 * 1024;
+const MAX_STREAM_BLOCK = 1024 * 1024;
+/** pcapng block types registered in the pcapng specification (local-use types are not accepted when streaming) */
+const KNOWN_TYPES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x0bad, 0x40000bad, PCAPNG_SHB]);
+const RESYNC_TYPES = new Set([PCAPNG_SHB, PCAPNG_IDB, PCAPNG_OPB, PCAPNG_SPB, 5 /* ISB */, PCAPNG_EPB]);
 
 interface Iface {
   linkType: number;
@@ -124,14 +128,14 @@ export class CaptureStream {
         continue;
       }
       if (this.strict || this.format === undefined) throw step.error;
-      // streaming: skip one byte (pcap) or one 32-bit word (pcapng) and try again
+      // streaming: skip one byte and try again (garbage need not keep pcapng's 32-bit
+      // alignment; a block is only accepted when its trailing length matches)
       if (!this.inGarbage) {
         this.stats.garbled++;
         this.inGarbage = true;
       }
-      const skip = this.format === 'pcapng' ? 4 : 1;
-      pos += skip;
-      this.stats.skippedBytes += skip;
+      pos += 1;
+      this.stats.skippedBytes += 1;
     }
     this.base += pos;
     this.buf = pos >= this.buf.length ? new Uint8Array(0) : this.buf.subarray(pos);
@@ -200,16 +204,13 @@ export class CaptureStream {
     const orig = u32(b, pos + 12, le);
     const limit = Math.max(this.snaplen, MAX_RECORD);
     const fracMax = this.nanos ? 1e9 : 1e6;
-    // In streaming mode, while resynchronising, demand a fully plausible header: sane
-    // fraction and lengths, and a time within a day of the last good record.
+    // Streaming mode also checks what every real record satisfies (fraction below one
+    // second, captured <= original length <= 1 MiB); while resynchronising it demands more:
+    // a length within the snaplen and a time within a day of the last good record.
     const plausible =
       incl <= limit &&
-      (!this.inGarbage ||
-        (frac < fracMax &&
-          orig >= incl &&
-          orig <= limit * 4 &&
-          (this.snaplen === 0 || incl <= this.snaplen) &&
-          (this.lastSec < 0 || Math.abs(sec - this.lastSec) <= 86400)));
+      (this.strict || (frac < fracMax && orig >= incl && orig <= limit * 4)) &&
+      (!this.inGarbage || ((this.snaplen === 0 || incl <= this.snaplen) && (this.lastSec < 0 || Math.abs(sec - this.lastSec) <= 86400)));
     if (!plausible) {
       return {
         kind: 'bad',
@@ -250,6 +251,11 @@ export class CaptureStream {
     const type = u32(b, pos, le);
     const len = u32(b, pos + 4, le);
     if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) return this.badBlock(pos, `block length ${len} is invalid`);
+    // Streaming mode accepts only registered block types up to 1 MiB (so shifted bytes do not
+    // pass as a block and stall the stream waiting for a bogus length); while
+    // resynchronising, only the types a capture stream carries, with a packet block's length.
+    if (!this.strict && (!KNOWN_TYPES.has(type) || len > MAX_STREAM_BLOCK)) return this.badBlock(pos, `unexpected block type 0x${type.toString(16)} or length ${len}`);
+    if (this.inGarbage && (!RESYNC_TYPES.has(type) || len > MAX_RECORD + 1024)) return this.badBlock(pos, 'no block here');
     if (avail < len) return { kind: 'need' };
     if (u32(b, pos + len - 4, le) !== len) return this.badBlock(pos, `block trailing length differs from leading length ${len}`);
     const body = b.subarray(pos + 8, pos + len - 4);

@@ -158,6 +158,53 @@ describe('streaming (tcpdump -w -)', () => {
     expect(s.stats.garbled).toBe(1);
     expect(s.stats.skippedBytes).toBe(37);
   });
+  it('pcapng: unaligned garbage between blocks is skipped; later blocks still arrive', () => {
+    const ng = writePcapng(frames);
+    const dv = new DataView(ng.buffer);
+    const starts: number[] = [];
+    for (let o = 0; o < ng.length; o += dv.getUint32(o + 4, true)) starts.push(o);
+    const cut = starts[3] as number; // SHB, IDB, EPB#1 | EPB#2 …
+    const junk = new Uint8Array(37).map((_, i) => (i * 89 + 7) & 0xff);
+    const s = new CaptureStream();
+    const recs = [...s.push(ng.subarray(0, cut)), ...s.push(junk), ...s.push(ng.subarray(cut))];
+    s.end();
+    expect([...dhcpPackets(recs)].map((p) => p.message?.xid)).toEqual([0x1001, 0x1002, 0x1003, 0x1004]);
+    expect(s.stats.garbled).toBe(1);
+    expect(s.stats.skippedBytes).toBe(37);
+  });
+  it('random junk (1-64 bytes) at any record boundary: every record is still recovered (pcap LE/BE, µs/ns, pcapng)', () => {
+    const many: FrameIn[] = Array.from({ length: 10 }, (_, i) => ({ time: T0 + i * 10, data: dhcpFrame(0x2000 + i) }));
+    const variants = [
+      writePcap(1, many),
+      writePcap(1, many, { littleEndian: false, nanos: true }),
+      writePcapng(many),
+      writePcapng(many, { littleEndian: false, tsresol: 9 }),
+    ];
+    const boundaries = variants.map((f, w) => {
+      if (w < 2) {
+        const out = [24];
+        for (const m of many) out.push((out[out.length - 1] as number) + 16 + m.data.length);
+        return out.slice(1, -1);
+      }
+      const dv = new DataView(f.buffer);
+      const le = w === 2;
+      const out: number[] = [];
+      for (let o = 0; o < f.length; o += dv.getUint32(o + 4, le)) out.push(o);
+      return out.slice(3); // after SHB, IDB and the first EPB
+    });
+    fc.assert(
+      fc.property(fc.nat(3), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 64 }), (w, k, junk) => {
+        const f = variants[w] as Uint8Array;
+        const b = boundaries[w] as number[];
+        const cut = b[k % b.length] as number;
+        const s = new CaptureStream();
+        const recs = [...s.push(f.subarray(0, cut)), ...s.push(junk), ...s.push(f.subarray(cut))];
+        s.end();
+        expect([...dhcpPackets(recs)].map((p) => p.message?.xid)).toEqual(many.map((_, i) => 0x2000 + i));
+      }),
+      { numRuns: 1000, seed: 20261123 },
+    );
+  });
   it('a truncated tail is counted on end(), not thrown', () => {
     const s = new CaptureStream();
     const recs = s.push(file.subarray(0, file.length - 10));
