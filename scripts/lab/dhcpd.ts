@@ -158,10 +158,16 @@ export async function startDhcpd(netns: Netns, ns: string, iface: string, conf: 
   const out = collectOutput(child);
   let exited = false;
   child.once('exit', () => (exited = true));
-  await waitFor(() => {
-    if (exited) throw new Error(`dhcpd exited at start:\n${out.text().trim()}`);
-    return out.text().includes('Server starting service.');
-  }, `dhcpd on ${iface} in ${ns}`);
+  try {
+    await waitFor(() => {
+      if (exited) throw new Error(`dhcpd exited at start:\n${out.text().trim()}`);
+      return out.text().includes('Server starting service.');
+    }, `dhcpd on ${iface} in ${ns}`);
+  } catch (e) {
+    if (!exited) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   let stopped = false;
   return {
     confFile,
