@@ -43,8 +43,6 @@ export interface DhcpRunnerOptions {
   clock?: () => number;
   /** poll /sys/class/net/IF/carrier every second and feed linkDown/linkUp (default true) */
   watchLink?: boolean;
-  /** called with every message sent (protocol timing in the benchmark) */
-  onSend?: (type: string, at: number) => void;
 }
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
@@ -226,7 +224,6 @@ export class DhcpRunner {
         const name = t === undefined ? '?' : messageTypeName(t);
         try {
           await this.transport?.send(a.msg, a.to);
-          o.onSend?.(name, this.clock());
           this.log.debug({ type: name, to: a.to, xid: a.msg.xid }, 'sent');
         } catch (e) {
           // the retransmission timer covers a lost send
