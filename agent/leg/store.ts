@@ -161,6 +161,7 @@ export class LegStore implements StateView {
   private readonly dirtySubs = new Set<string>();
   private readonly counters = new Map<string, number>();
   private countersDirty = false;
+  private changed = false;
   private readonly positions = new Map<string, Position>();
   private readonly dirtyPositions = new Set<string>();
   /** chaddr → ip of the last ACK applied for that client (DECLINE without option 50) */
@@ -277,7 +278,7 @@ export class LegStore implements StateView {
         updatedAt: op.time,
       });
     }
-    this.dirtySubs.add(op.subscriber);
+    this.markSub(op.subscriber);
     if (op.modem || op.ip === null) return;
     let m = this.maps.get(op.ip);
     if (!m?.active) this.activeCount++;
@@ -304,7 +305,7 @@ export class LegStore implements StateView {
       };
       this.maps.set(op.ip, m);
     }
-    this.dirtyMaps.add(op.ip);
+    this.markMap(op.ip);
     if (m.expiresAt !== null) this.heap.push(m.expiresAt, m.ip);
     this.recentAcks.set(m.chaddr, m.ip);
     if (this.heap.size > 2 * this.activeCount + 4096) this.compactHeap();
@@ -321,7 +322,17 @@ export class LegStore implements StateView {
       m.xid = op.xid ?? m.xid;
       m.chaddr = op.chaddr ?? m.chaddr;
     }
-    this.dirtyMaps.add(op.ip);
+    this.markMap(op.ip);
+  }
+
+  // A temporary store is never written: no per-record dirty tracking, only "something changed".
+  private markSub(id: string): void {
+    if (this.ephemeral) this.changed = true;
+    else this.dirtySubs.add(id);
+  }
+  private markMap(ip: string): void {
+    if (this.ephemeral) this.changed = true;
+    else this.dirtyMaps.add(ip);
   }
 
   /** Earliest expiry time of an active mapping, if any (stale heap entries are dropped). */
@@ -370,7 +381,7 @@ export class LegStore implements StateView {
   }
 
   get dirty(): boolean {
-    return this.countersDirty || this.dirtyMaps.size + this.dirtySubs.size + this.dirtyPositions.size > 0;
+    return this.changed || this.countersDirty || this.dirtyMaps.size + this.dirtySubs.size + this.dirtyPositions.size > 0;
   }
 
   /** Writes every change since the last commit in one SQLite transaction. */
@@ -411,6 +422,7 @@ export class LegStore implements StateView {
   }
 
   private clearDirty(): void {
+    this.changed = false;
     this.dirtySubs.clear();
     this.dirtyMaps.clear();
     this.countersDirty = false;
