@@ -1,6 +1,7 @@
 /**
  * pcap and pcapng reader (pure). One incremental parser serves both whole files
- * (`readCapture`, strict: the first problem throws a typed PCAP_* error) and live streams
+ * (strict: the first problem throws a typed PCAP_* error, after the records before it
+ * have been delivered) and live streams
  * such as `tcpdump -w -` (`CaptureStream.push(chunk)` → complete records; a record split
  * across chunks waits for the rest; garbled bytes are skipped, counted in `stats`, and the
  * parser resynchronises on the next plausible record).
@@ -97,6 +98,7 @@ export class CaptureStream {
   private ifaces: Iface[] = [];
   private lastTime = 0;
   private inGarbage = false;
+  private failure: AgentError | undefined;
 
   constructor(opts: { strict?: boolean } = {}) {
     this.strict = opts.strict ?? false;
@@ -108,6 +110,7 @@ export class CaptureStream {
    * (stream 'data' Buffers are fine; copy a reused read buffer first).
    */
   push(chunk: Uint8Array): CaptureRecord[] {
+    if (this.failure) throw this.failure;
     if (chunk.length === 0) return [];
     if (this.buf.length === 0) this.buf = chunk;
     else {
@@ -127,7 +130,13 @@ export class CaptureStream {
         if (step.record) out.push(step.record);
         continue;
       }
-      if (this.strict || this.format === undefined) throw step.error;
+      if (this.strict || this.format === undefined) {
+        // Records complete before the problem are delivered first; the error is thrown
+        // now when there are none, else by the next push() or end().
+        if (out.length === 0) throw step.error;
+        this.failure = step.error;
+        break;
+      }
       // streaming: skip one byte and try again (garbage need not keep pcapng's 32-bit
       // alignment; a block is only accepted when its trailing length matches)
       if (!this.inGarbage) {
@@ -147,6 +156,7 @@ export class CaptureStream {
    * PCAP_TRUNCATED; streaming mode counts them as skipped.
    */
   end(): void {
+    if (this.failure) throw this.failure;
     if (this.buf.length === 0 && this.format !== undefined) return;
     if (this.format === undefined) {
       if (this.strict || this.buf.length > 0) {

@@ -260,6 +260,19 @@ describe('bad captures: typed PCAP_* errors', () => {
   }
 });
 
+describe('strict stream: records before the damage are delivered, then the error', () => {
+  it('push returns the good records; the next push or end() throws the typed error', () => {
+    const b = writePcap(1, frames);
+    const second = 24 + 16 + (frames[0] as FrameIn).data.length;
+    new DataView(b.buffer).setUint32(second + 8, 0x7fffffff, true); // damage record 2
+    const s = new CaptureStream({ strict: true });
+    expect(s.push(b).map((r) => r.frame)).toEqual([1]);
+    expect(errorOf(() => s.end()).code).toBe('PCAP_BAD_RECORD');
+    expect(errorOf(() => s.push(new Uint8Array(1))).code).toBe('PCAP_BAD_RECORD');
+    expect(errorOf(() => readCapture(b)).code).toBe('PCAP_BAD_RECORD');
+  });
+});
+
 describe('fuzz: never anything but PCAP_* errors', () => {
   const isPcapError = (e: unknown): void => {
     expect(e).toBeInstanceOf(AgentError);
