@@ -41,6 +41,10 @@ export interface DhcpdConfOptions {
   domain?: string;
   /** answer INIT-REBOOT requests for unknown addresses with NAK (default true) */
   authoritative?: boolean;
+  /** option routers for the clients (default serverIp; the relay's address behind a relay) */
+  router?: string;
+  /** further /24 prefixes the server sits on without pools (its own segment behind a relay) */
+  emptySubnets?: string[];
 }
 
 function classBlock(c: DhcpdClass): string {
@@ -81,7 +85,7 @@ export function renderDhcpdConf(o: DhcpdConfOptions): string {
   lines.push(`subnet ${o.subnet}.0 netmask 255.255.255.0 {`);
   lines.push('  option subnet-mask 255.255.255.0;');
   lines.push(`  option broadcast-address ${o.subnet}.255;`);
-  lines.push(`  option routers ${o.serverIp};`);
+  lines.push(`  option routers ${o.router ?? o.serverIp};`);
   lines.push(`  option domain-name-servers ${dns.join(', ')};`);
   if (o.domain) lines.push(`  option domain-name ${iscQuote(o.domain)};`);
   for (const c of o.classes) {
@@ -90,6 +94,7 @@ export function renderDhcpdConf(o: DhcpdConfOptions): string {
   const deny = o.classes.map((c) => `    deny members of ${iscQuote(c.vendorClass)};\n`).join('');
   lines.push(`  pool {\n${deny}    range ${o.defaultRange[0]} ${o.defaultRange[1]};\n  }`);
   lines.push('}');
+  for (const e of o.emptySubnets ?? []) lines.push(`subnet ${e}.0 netmask 255.255.255.0 {\n}`);
   return lines.join('\n') + '\n';
 }
 
