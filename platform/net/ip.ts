@@ -10,7 +10,8 @@
  * the old one is removed; in the same subnet the old one goes first, because the kernel
  * deletes secondaries together with their primary (found by the lab test).
  */
-import { readFile, unlink } from 'node:fs/promises';
+import { lstat, readFile, readlink, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { LeaseConfig, NetConfigurator } from '../types.ts';
 import type { Exec } from './exec.ts';
 import { execCommand } from './exec.ts';
@@ -88,6 +89,26 @@ function checkLease(l: LeaseConfig): void {
   if (l.domain !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(l.domain)) {
     throw new AgentError('NET_LEASE_INVALID', 'domain name has characters resolv.conf cannot hold', { iface: l.iface });
   }
+}
+
+/**
+ * Where resolv.conf content really goes: embedded systems link /etc/resolv.conf to a tmpfs
+ * (/tmp/resolv.conf, /var/run/…), often dangling at boot. Writing atomically *through* the
+ * link keeps it (renaming over it would replace the link, or fail on a read-only /etc).
+ */
+export async function followLinks(path: string): Promise<string> {
+  let p = path;
+  for (let i = 0; i < 8; i++) {
+    let st;
+    try {
+      st = await lstat(p);
+    } catch {
+      return p;
+    }
+    if (!st.isSymbolicLink()) return p;
+    p = resolve(dirname(p), await readlink(p));
+  }
+  throw new AgentError('NET_RESOLV_WRITE_FAILED', `too many symbolic links at ${path}`);
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -197,10 +218,11 @@ export class IpNet implements NetConfigurator {
       }
       // 3. DNS, atomically, only when it changed
       const want = resolvConfText(lease);
-      const old = await readText(this.resolvConf);
+      const target = await followLinks(this.resolvConf);
+      const old = await readText(target);
       if (old !== want) {
-        await writeFileAtomic(this.resolvConf, want, RESOLV_OPTS);
-        undo.push(() => (old === undefined ? unlink(this.resolvConf) : writeFileAtomic(this.resolvConf, old, RESOLV_OPTS)));
+        await writeFileAtomic(target, want, RESOLV_OPTS);
+        undo.push(() => (old === undefined ? unlink(target) : writeFileAtomic(target, old, RESOLV_OPTS)));
       }
     } catch (e) {
       for (const u of undo.reverse()) await u().catch(() => undefined);
@@ -225,9 +247,10 @@ export class IpNet implements NetConfigurator {
       await this.ip(['addr', 'del', `${lease.address}/${lease.prefixLength}`, 'dev', iface]);
     }
     // resolv.conf: only reset what we wrote for this lease (never another tool's file)
-    const cur = await readText(this.resolvConf);
+    const target = await followLinks(this.resolvConf);
+    const cur = await readText(target);
     if (cur !== undefined && cur === resolvConfText(lease)) {
-      await writeFileAtomic(this.resolvConf, `# written by cpe-agent: no lease on ${iface}\n`, RESOLV_OPTS);
+      await writeFileAtomic(target, `# written by cpe-agent: no lease on ${iface}\n`, RESOLV_OPTS);
     }
   }
 

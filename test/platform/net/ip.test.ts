@@ -4,7 +4,7 @@
  * checks, arping exit codes. The real tools are exercised in ip.lab.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IpNet, broadcastOf, parseDefaultRoutes, parseInetAddrs, resolvConfText } from '../../../platform/net/ip.ts';
@@ -181,6 +181,22 @@ describe('ip backend: applyLease / removeLease', () => {
     await writeFile(resolv, 'nameserver 192.0.2.53\n');
     await net.removeLease(L); // idempotent; leaves a foreign resolv.conf alone
     expect(await readFile(resolv, 'utf8')).toBe('nameserver 192.0.2.53\n');
+  });
+
+  it('writes resolv.conf through a symlink (even a dangling one) and keeps the link', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'cpd-ipnet-'));
+    dirs.push(d);
+    await mkdir(join(d, 'etc'));
+    await mkdir(join(d, 'run'));
+    await symlink('../run/resolv.conf', join(d, 'etc', 'resolv.conf'));
+    const ip = new FakeIp();
+    const net = new IpNet({ ip: ['ip'], resolvConf: join(d, 'etc', 'resolv.conf'), exec: ip.exec });
+    await net.applyLease(L);
+    expect((await lstat(join(d, 'etc', 'resolv.conf'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(d, 'run', 'resolv.conf'), 'utf8')).toBe(resolvConfText(L));
+    await net.removeLease(L);
+    expect((await lstat(join(d, 'etc', 'resolv.conf'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(d, 'run', 'resolv.conf'), 'utf8')).toBe('# written by cpe-agent: no lease on wan0\n');
   });
 
   it('rejects bad input before running anything', async () => {
