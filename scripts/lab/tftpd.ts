@@ -3,7 +3,9 @@
  * - `startTftpd`: tftpd-hpa (`in.tftpd -L`, foreground), the server ISPs actually run.
  * - `startNpmTftpServer`: the npm `tftp` package's server (scripts/lab/tftp-npm-server.ts),
  *   a second peer that implements RFC 7440 windowsize, which tftpd-hpa 5.2 does not.
- * Both resolve once the UDP port is bound and give a `stop()` that also kills the
+ * - `startLossyRelay`: scripts/lab/tftp-lossy-relay.ts, a seeded lossy/duplicating relay in
+ *   front of a server (this kernel has no netem and no iptables).
+ * All resolve once the UDP port is bound and give a `stop()`; tftpd's also kills the
  * per-transfer processes tftpd-hpa forks (so "server killed mid-transfer" is real).
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -37,13 +39,17 @@ async function udpBound(netns: Netns, ns: string, address: string, port: number)
   return r.stdout.split('\n').some((l) => l.includes(`${address}:${port} `));
 }
 
-/** PIDs in `ns` whose command name is `comm`. */
-async function pidsNamed(ns: string, comm: string): Promise<number[]> {
+/** PIDs in `ns` of processes named `comm` whose parent is `ppid` (a daemon's forks). */
+async function forksOf(ns: string, comm: string, ppid: number): Promise<number[]> {
   const out = await run(['ip', 'netns', 'pids', ns], { allowFail: true });
   const pids: number[] = [];
   for (const p of out.stdout.split(/\s+/).filter(Boolean)) {
     try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm) pids.push(Number(p));
+      // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (name === comm && parent === ppid) pids.push(Number(p));
     } catch {
       /* exited meanwhile */
     }
@@ -83,9 +89,11 @@ export async function startTftpd(netns: Netns, ns: string, opts: TftpdOptions): 
     async stop() {
       if (stopped) return;
       stopped = true;
+      // tftpd-hpa serves each transfer in a forked child: find this server's, kill them too
+      // (not those of another tftpd in the same namespace).
+      const forks = child.pid === undefined ? [] : await forksOf(ns, 'in.tftpd', child.pid);
       await stopChild(child);
-      // tftpd-hpa serves each transfer in a forked child: kill those too.
-      for (const pid of await pidsNamed(ns, 'in.tftpd')) {
+      for (const pid of forks) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -130,5 +138,43 @@ export async function startNpmTftpServer(netns: Netns, ns: string, opts: NpmTftp
     port,
     output: () => out.text(),
     stop: () => stopChild(child),
+  };
+}
+
+export interface LossyRelayOptions {
+  /** address and port the client talks to */
+  address: string;
+  port: number;
+  /** the real server behind it */
+  server: string;
+  serverPort?: number;
+  /** probability of dropping / duplicating each datagram, each way */
+  loss: number;
+  dup: number;
+  seed?: number;
+}
+
+export interface RunningRelay {
+  /** stops the relay and returns its counters */
+  stop(): Promise<{ forwarded: number; dropped: number; duplicated: number }>;
+}
+
+export async function startLossyRelay(netns: Netns, ns: string, opts: LossyRelayOptions): Promise<RunningRelay> {
+  const script = fileURLToPath(new URL('./tftp-lossy-relay.ts', import.meta.url));
+  const args = [opts.address, opts.port, opts.server, opts.serverPort ?? 69, opts.loss, opts.dup, opts.seed ?? 1].map(String);
+  const child = netns.spawn(ns, [process.execPath, script, ...args]);
+  const out = collectOutput(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  await waitFor(() => {
+    if (exited) throw new Error(`lossy relay exited at start: ${out.text().trim()}`);
+    return out.text().includes('listening');
+  }, `lossy relay on ${opts.address}:${opts.port} in ${ns}`);
+  return {
+    async stop() {
+      await stopChild(child);
+      const line = out.text().split('\n').find((l) => l.startsWith('{'));
+      return line ? (JSON.parse(line) as { forwarded: number; dropped: number; duplicated: number }) : { forwarded: 0, dropped: 0, duplicated: 0 };
+    },
   };
 }
