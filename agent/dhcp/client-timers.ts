@@ -81,7 +81,7 @@ export function renewRetransmitAt(now: number, deadline: number): number {
 
 /**
  * T1/T2 from the server's options 58/59 when they are consistent (0 < T1 ≤ T2 ≤ lease),
- * otherwise RFC 2131 §4.4.5 defaults 0.5 × lease and 0.875 × lease.
+ * otherwise RFC 2131 §4.4.5 defaults 0.5 × lease and 0.875 × lease; T1 is at least 1 s.
  */
 export function renewTimes(leaseSeconds: number, t1?: number, t2?: number): { renewSeconds: number; rebindSeconds: number } {
   if (leaseSeconds >= INFINITE_LEASE) return { renewSeconds: INFINITE_LEASE, rebindSeconds: INFINITE_LEASE };
@@ -89,5 +89,9 @@ export function renewTimes(leaseSeconds: number, t1?: number, t2?: number): { re
   let renew = t1 !== undefined && t1 > 0 && t1 <= rebind ? t1 : Math.floor(leaseSeconds * 0.5);
   if (renew > rebind) renew = rebind;
   if (rebind <= 0) rebind = leaseSeconds;
+  // never renew the instant a lease is bound: a 0-second T1 would turn every ACK into the
+  // next REQUEST (a tight loop against a misconfigured server)
+  if (renew < 1) renew = 1;
+  if (rebind < renew) rebind = renew;
   return { renewSeconds: renew, rebindSeconds: rebind };
 }

@@ -352,6 +352,15 @@ describe('client: RENEWING, REBINDING, expiry', () => {
     expect(d.state.phase).toBe('BOUND');
   });
 
+  it('a 1-second lease does not turn into a REQUEST loop: T1 ≥ 1 s, then expiry → DISCOVER', () => {
+    const d = new Driver();
+    const a = d.bind(1);
+    expect(timerOf(a)).toBe(T0 + 1000);
+    const b = d.fire();
+    expect(types(b).slice(0, 3)).toEqual(['removeLease', 'lost', 'send']);
+    expect(d.state.phase).toBe('SELECTING');
+  });
+
   it('an infinite lease sets no renewal timer', () => {
     const d = new Driver();
     const a = d.bind(0xffffffff);
