@@ -184,6 +184,8 @@ function ipFor(n: number): string {
 }
 
 export interface MixStats {
+  /** message type of the record yielded last (lets a caller filter the mix) */
+  lastType?: number;
   messages: number;
   acks: number;
   releases: number;
@@ -223,6 +225,7 @@ export function* dhcpMix(messages: number, subscribers: number, stats: MixStats,
     const x = xid++;
     const emit = (type: number, extra: Partial<MsgSpec>, dt: number): [number, Uint8Array] => {
       stats.messages++;
+      stats.lastType = type;
       if (type === MessageType.ACK) stats.acks++;
       if (type === MessageType.RELEASE) stats.releases++;
       return [t + dt, dhcpFrame({ type, xid: x, chaddr: c.mac, giaddr: RELAY_IP, serverId: SERVER_IP, ...extra })];
@@ -241,6 +244,11 @@ export function* dhcpMix(messages: number, subscribers: number, stats: MixStats,
       yield emit(MessageType.ACK, { ciaddr: c.ip, yiaddr: c.ip, lease: c.lease, relay }, 1);
     }
   }
+}
+
+/** Only the ACKs of the mix (logons and renewals): the LEG's hot path, nothing to ignore. */
+export function* ackOnly(mix: Generator<[number, Uint8Array]>, stats: MixStats): Generator<[number, Uint8Array]> {
+  for (const r of mix) if (stats.lastType === MessageType.ACK) yield r;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

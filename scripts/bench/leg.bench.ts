@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { dhcpMix, writePcap, type MixStats } from './gen-dhcp-capture.ts';
+import { ackOnly, dhcpMix, writePcap, type MixStats } from './gen-dhcp-capture.ts';
 import { LegEngine } from '../../agent/leg/engine.ts';
 import { LegStore } from '../../agent/leg/store.ts';
 import { parseConfig } from '../../agent/leg/config.ts';
@@ -52,7 +52,7 @@ try {
     `capture: ${stats.messages} DHCP messages (${stats.acks} ACK, ${stats.releases} RELEASE), ${stats.subscribers} subscribers, ${stats.cpes} CPEs, ${mb.toFixed(0)} MB, generated in ${genS.toFixed(1)} s\n`,
   );
 
-  async function ours(stateDir?: string): Promise<{ s: number; cpu: number; events: number; heapMB: number; subs: number; maps: number }> {
+  async function ours(stateDir?: string, capture = file): Promise<{ s: number; cpu: number; events: number; heapMB: number; subs: number; maps: number }> {
     let events = 0;
     const sink: EventSink = {
       write: (s) => {
@@ -67,7 +67,7 @@ try {
     const engine = new LegEngine(cfg, store, sink);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    await replayFile(engine, file);
+    await replayFile(engine, capture);
     const s = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     const cpu = (c.user + c.system) / 1e6;
@@ -80,6 +80,12 @@ try {
 
   const mem = await ours();
   const disk = await ours(join(dir, 'state'));
+
+  // The same ACKs alone (300k logons and renewals): the ACK rate without the ignored traffic.
+  const ackFile = join(dir, 'acks.pcap');
+  const ackStats: MixStats = { messages: 0, acks: 0, releases: 0, subscribers: 0, cpes: 0 };
+  const acksWritten = writePcap(ackFile, ackOnly(dhcpMix(Math.round(MESSAGES / 0.3), SUBSCRIBERS, ackStats), ackStats));
+  const ackRun = await ours(undefined, ackFile);
 
   t = performance.now();
   const cc0 = childCpuSeconds();
@@ -99,14 +105,17 @@ try {
   process.stdout.write(`|${'-'.repeat(38)}|${'-'.repeat(11)}|${'-'.repeat(11)}|${'-'.repeat(11)}|${'-'.repeat(11)}|${'-'.repeat(11)}|------|\n`);
   process.stdout.write(row('leg replay (temporary db)', mem.cpu, mem.s, '≥ 10× tshark, ≥ 200,000 ACK/s') + '\n');
   process.stdout.write(row('leg replay --state-dir (sqlite, FULL)', disk.cpu, disk.s, '≥ 10× tshark, ≥ 200,000 ACK/s') + '\n');
+  process.stdout.write(
+    `| ${'leg replay, ACKs only (temporary db)'.padEnd(36)} | ${ackRun.cpu.toFixed(2).padStart(7)} s | ${ackRun.s.toFixed(2).padStart(7)} s | ${Math.round(acksWritten / ackRun.cpu).toLocaleString('en').padStart(9)} | ${Math.round(acksWritten / ackRun.cpu).toLocaleString('en').padStart(9)} | ${'-'.padStart(9)} | ≥ 200,000 ACK/s (${acksWritten} ACKs) |\n`,
+  );
   process.stdout.write(tsharkOk ? row('tshark -Y dhcp -T fields dhcp.ip.your', tsharkS, tsharkWall, 'reference') + '\n' : `tshark failed: ${ts.stderr.toString().slice(0, 200)}\n`);
   process.stdout.write(
     `\nevents: ${mem.events} (in-memory) / ${disk.events} (sqlite); subscribers ${mem.subs}, active IP mappings ${mem.maps}; ` +
       `JS heap growth ${mem.heapMB.toFixed(0)} MB ≈ ${Math.round((mem.heapMB * 1e6) / Math.max(1, mem.subs))} B per subscriber (with its ${(mem.maps / Math.max(1, mem.subs)).toFixed(1)} active IP mappings, after GC)\n`,
   );
-  const goalAck = Math.round(stats.acks / mem.cpu) >= 200_000 ? 'met' : 'NOT met';
+  const goalAck = Math.round(acksWritten / ackRun.cpu) >= 200_000 ? 'met' : 'NOT met';
   const goalTshark = tsharkOk && tsharkS / mem.cpu >= 10 ? 'met' : 'NOT met';
-  process.stdout.write(`goals (in-memory run): ≥ 200,000 ACK/s ${goalAck}; ≥ 10× tshark ${goalTshark}\n`);
+  process.stdout.write(`goals: ≥ 200,000 ACK/s (ACK-only run) ${goalAck}; ≥ 10× tshark (mixed run, temporary db) ${goalTshark}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
