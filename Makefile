@@ -6,7 +6,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
 export PATH := $(CURDIR)/node_modules/node-linux-$(ARCH)/bin:$(PATH)
 BIN := $(CURDIR)/node_modules/.bin
 
-.PHONY: all setup build typecheck test test-unit test-lab demo bench lab-up lab-down clean
+.PHONY: all setup build typecheck test test-unit test-lab demo bench lab-dhcp clean
 
 all: build
 
@@ -32,6 +32,10 @@ test-lab: setup build
 # The main job: a lab upgrade end to end (DHCP option 43 -> download -> stage -> reboot).
 demo: setup build
 	node scripts/demo.ts
+
+# A DHCP lab lease, ours and busybox udhcpc side by side (real ISC dhcpd in namespaces).
+lab-dhcp: setup build
+	node scripts/lab/lease-example.ts
 
 bench: setup build
 	node scripts/bench/run.ts
