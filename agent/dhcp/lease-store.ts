@@ -9,22 +9,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Lease } from './lease.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
+import { option43OfferSchema } from '../option43/schema.ts';
 
 const ip = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
-
-const offerSchema = z.object({
-  protocol: z.enum(['tftp', 'ftp']).optional(),
-  server: z.string().optional(),
-  user: z.string().optional(),
-  password: z.string().optional(),
-  softwareFile: z.string().optional(),
-  softwareMd5: z.string().optional(),
-  configFile: z.string().optional(),
-  configMd5: z.string().optional(),
-  flags: z.number().int().optional(),
-  urgent: z.boolean().optional(),
-  unknown: z.array(z.object({ code: z.number().int(), hex: z.string() })),
-});
 
 const leaseSchema = z.object({
   iface: z.string().min(1),
@@ -39,7 +26,7 @@ const leaseSchema = z.object({
   rebindSeconds: z.number().int().nonnegative(),
   acquiredAt: z.number(),
   vendorClass: z.string(),
-  option43: offerSchema.optional(),
+  option43: option43OfferSchema.optional(),
   option43Hex: z.string().optional(),
   option43Error: z.object({ code: z.string(), message: z.string() }).optional(),
 });

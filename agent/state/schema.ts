@@ -4,6 +4,7 @@
  * a corrupt file (kept aside, state rebuilt from the slots).
  */
 import { z } from 'zod';
+import { option43OfferSchema } from '../option43/schema.ts';
 
 const slot = z.enum(['A', 'B']);
 const md5 = z.string().regex(/^[0-9a-f]{32}$/);
@@ -46,19 +47,7 @@ export const configRecordSchema = z.object({
 });
 
 /** The offer as persisted: password already masked by the writer. */
-export const maskedOfferSchema = z.object({
-  protocol: z.enum(['tftp', 'ftp']).optional(),
-  server: z.string().optional(),
-  user: z.string().optional(),
-  password: z.literal('***').optional(),
-  softwareFile: z.string().optional(),
-  softwareMd5: z.string().optional(),
-  configFile: z.string().optional(),
-  configMd5: z.string().optional(),
-  flags: z.number().int().optional(),
-  urgent: z.boolean().optional(),
-  unknown: z.array(z.object({ code: z.number().int(), hex: z.string() })),
-});
+export const maskedOfferSchema = option43OfferSchema.extend({ password: z.literal('***').optional() });
 
 export const historyEventSchema = z.enum([
   'factory-install',
