@@ -3,20 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../agent/config/load.ts';
-import { AgentError } from '../../agent/errors.ts';
+import { errorOf } from '../helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cpe-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function errorOf(f: () => unknown): AgentError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AgentError) return e;
-    throw e;
-  }
-  throw new Error('no error thrown');
-}
 
 describe('config', () => {
   it('defaults are the documented production values', () => {

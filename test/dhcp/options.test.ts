@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import type { DhcpMessage } from '../../agent/dhcp/message.ts';
 import * as O from '../../agent/dhcp/options.ts';
 import { decodeMessage, encodeMessage } from '../../agent/dhcp/codec.ts';
-import { AgentError } from '../../agent/errors.ts';
 import { fromHex, toHex } from '../../agent/util/bytes.ts';
+import { errorOf } from '../helpers/errors.ts';
 
 function msg(options: [number, string][]): DhcpMessage {
   return {
@@ -24,16 +24,6 @@ function msg(options: [number, string][]): DhcpMessage {
     file: new Uint8Array(128),
     options: options.map(([code, hex]) => ({ code, data: fromHex(hex) })),
   };
-}
-
-function errorOf(f: () => unknown): AgentError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AgentError) return e;
-    throw e;
-  }
-  throw new Error('expected an AgentError');
 }
 
 describe('typed getters', () => {

@@ -5,6 +5,7 @@ import { CTS_PROFILE } from '../../agent/option43/profiles/cts.ts';
 import type { Option43Offer } from '../../agent/option43/types.ts';
 import { AgentError } from '../../agent/errors.ts';
 import { fromHex, toHex } from '../../agent/util/bytes.ts';
+import { errorOf } from '../helpers/errors.ts';
 
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 const MD5_COLON = 'd4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e';
@@ -12,16 +13,6 @@ const MD5_COLON = 'd4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e';
 function tlv(code: number, data: Uint8Array | string): string {
   const d = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   return toHex(new Uint8Array([code, d.length, ...d]));
-}
-
-function errorOf(f: () => unknown): AgentError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AgentError) return e;
-    throw e;
-  }
-  throw new Error('expected an AgentError');
 }
 
 const decode = (hex: string): Option43Offer => decodeOption43(CTS_PROFILE, fromHex(hex));
