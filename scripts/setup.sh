@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 declare -A PKG=(
   [dhcpd]=isc-dhcp-server [dhcrelay]=isc-dhcp-relay [busybox]=busybox [ip]=iproute2
   [tshark]=tshark [tcpdump]=tcpdump [in.tftpd]=tftpd-hpa [vsftpd]=vsftpd
-  [snmpget]=snmp [curl]=curl [make]=make [git]=git
+  [snmpget]=snmp [curl]=curl [editcap]=wireshark-common [sysctl]=procps
+  [ss]=iproute2 [useradd]=passwd [mount]=mount
 )
 have() { for d in /usr/sbin /usr/bin /sbin /bin; do [ -x "$d/$1" ] && return 0; done; return 1; }
 missing=()
@@ -18,10 +19,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     # Never start the packaged daemons: the lab runs its own copies inside namespaces.
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    own_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; own_policy=1
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    rm -f /usr/sbin/policy-rc.d
+    if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
   elif [ -n "${CI:-}" ]; then
     echo "setup: missing ${missing[*]} and not root: cannot install under CI" >&2; exit 1
   else
