@@ -10,8 +10,8 @@ import type { LegConfig } from './config.ts';
 import type { LegTransaction } from './transaction.ts';
 import type { Op } from './state.ts';
 import type { LegStore, Position } from './store.ts';
-import type { EventSink, LegEvent } from './events.ts';
-import { toEvent } from './events.ts';
+import type { EventSink } from './events.ts';
+import { EventBuffer } from './event-buffer.ts';
 import { decide } from './decide.ts';
 import { autoLogout } from './rules/expiry.ts';
 
@@ -37,7 +37,8 @@ export class LegEngine {
   readonly store: LegStore;
   private readonly sink: EventSink;
   private readonly log: Logger;
-  private pending: string[] = [];
+  /** events of the uncommitted batch, written after its commit */
+  private readonly pending = new EventBuffer();
   private pendingTx = 0;
   /** the latest time seen: expiry sweeps never go back in time */
   private clock = 0;
@@ -85,11 +86,7 @@ export class LegEngine {
     const p = this.positionSource?.();
     if (p) this.store.setPosition(p.source, p.position);
     this.store.commit();
-    if (this.pending.length > 0) {
-      const out = this.pending.join('');
-      this.pending = [];
-      this.sink.write(out);
-    }
+    if (this.pending.count > 0) this.sink.write(this.pending.take());
     this.pendingTx = 0;
   }
 
@@ -127,7 +124,6 @@ export class LegEngine {
         break;
     }
     this.store.count(EVENT_KEY[op.kind] ?? `events.${op.kind}`);
-    const ev: LegEvent = toEvent(op);
-    this.pending.push(JSON.stringify(ev) + '\n');
+    this.pending.add(op);
   }
 }

@@ -32,9 +32,20 @@ export interface LegEvent {
   xid: string | null;
 }
 
-const DAY = 86_400_000;
+export const DAY = 86_400_000;
+/** latest date supported by the fast paths (10000-01-01T00:00:00Z) */
+export const MAX_FAST_MS = 253402300800000;
 let cachedDay = NaN;
 let cachedPrefix = '';
+
+/** "YYYY-MM-DDT" of the day holding `t` (whole ms in [0, MAX_FAST_MS)), cached for the last day asked. */
+export function dayPrefix(day: number): string {
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedPrefix = new Date(day * DAY).toISOString().slice(0, 11);
+  }
+  return cachedPrefix;
+}
 const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
 
 /**
@@ -43,15 +54,12 @@ const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
  */
 export function isoTime(ms: number): string {
   const t = Math.floor(ms);
-  if (!Number.isFinite(t) || t < 0 || t >= 253402300800000) {
+  if (!Number.isFinite(t) || t < 0 || t >= MAX_FAST_MS) {
     const d = new Date(t);
     return Number.isNaN(d.getTime()) ? new Date(0).toISOString() : d.toISOString();
   }
   const day = Math.floor(t / DAY);
-  if (day !== cachedDay) {
-    cachedDay = day;
-    cachedPrefix = new Date(day * DAY).toISOString().slice(0, 11);
-  }
+  const prefix = dayPrefix(day);
   let r = t - day * DAY;
   const h = Math.floor(r / 3_600_000);
   r -= h * 3_600_000;
@@ -59,7 +67,7 @@ export function isoTime(ms: number): string {
   r -= m * 60_000;
   const s = Math.floor(r / 1000);
   const msPart = r - s * 1000;
-  return `${cachedPrefix}${pad2(h)}:${pad2(m)}:${pad2(s)}.${msPart < 10 ? '00' : msPart < 100 ? '0' : ''}${msPart}Z`;
+  return `${prefix}${pad2(h)}:${pad2(m)}:${pad2(s)}.${msPart < 10 ? '00' : msPart < 100 ? '0' : ''}${msPart}Z`;
 }
 
 export function toEvent(op: EventOp): LegEvent {

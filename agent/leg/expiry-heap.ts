@@ -1,20 +1,22 @@
 /**
- * Min-heap of (expiresAt, ip) for auto-logout. Entries are never updated in place: a
+ * Min-heap of (expiresAt, item) for auto-logout. Entries are never updated in place: a
  * renewal pushes a new entry and the stale one is skipped when popped (the caller checks it
- * against the mapping). `compact` drops stale entries when renewals pile them up.
+ * against the item). `compact` drops stale entries when renewals pile them up. The store
+ * keeps the mapping objects themselves here (they live as long as the store), so checking
+ * the top costs no lookup.
  */
-export class ExpiryHeap {
+export class ExpiryHeap<T> {
   private t: number[] = [];
-  private ip: string[] = [];
+  private item: T[] = [];
 
   get size(): number {
     return this.t.length;
   }
 
-  push(expiresAt: number, ip: string): void {
+  push(expiresAt: number, item: T): void {
     let i = this.t.length;
     this.t.push(expiresAt);
-    this.ip.push(ip);
+    this.item.push(item);
     while (i > 0) {
       const p = (i - 1) >> 1;
       if ((this.t[p] as number) <= expiresAt) break;
@@ -27,36 +29,37 @@ export class ExpiryHeap {
     return this.t[0];
   }
 
-  peekIp(): string | undefined {
-    return this.ip[0];
+  peekItem(): T | undefined {
+    return this.item[0];
   }
 
-  pop(): { expiresAt: number; ip: string } | undefined {
+  /** Removes the earliest entry; returns its item. */
+  pop(): T | undefined {
     const n = this.t.length;
     if (n === 0) return undefined;
-    const top = { expiresAt: this.t[0] as number, ip: this.ip[0] as string };
+    const top = this.item[0] as T;
     const lt = this.t.pop() as number;
-    const lip = this.ip.pop() as string;
+    const li = this.item.pop() as T;
     if (n > 1) {
       this.t[0] = lt;
-      this.ip[0] = lip;
+      this.item[0] = li;
       this.down(0);
     }
     return top;
   }
 
   /** Keeps only entries for which `keep` is true, then re-heapifies. */
-  compact(keep: (expiresAt: number, ip: string) => boolean): void {
+  compact(keep: (expiresAt: number, item: T) => boolean): void {
     const t: number[] = [];
-    const ip: string[] = [];
+    const item: T[] = [];
     for (let i = 0; i < this.t.length; i++) {
-      if (keep(this.t[i] as number, this.ip[i] as string)) {
+      if (keep(this.t[i] as number, this.item[i] as T)) {
         t.push(this.t[i] as number);
-        ip.push(this.ip[i] as string);
+        item.push(this.item[i] as T);
       }
     }
     this.t = t;
-    this.ip = ip;
+    this.item = item;
     for (let i = (t.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
@@ -78,8 +81,8 @@ export class ExpiryHeap {
     const t = this.t[a] as number;
     this.t[a] = this.t[b] as number;
     this.t[b] = t;
-    const s = this.ip[a] as string;
-    this.ip[a] = this.ip[b] as string;
-    this.ip[b] = s;
+    const s = this.item[a] as T;
+    this.item[a] = this.item[b] as T;
+    this.item[b] = s;
   }
 }

@@ -166,7 +166,7 @@ export class LegStore implements StateView {
   private readonly dirtyPositions = new Set<string>();
   /** chaddr → ip of the last ACK applied for that client (DECLINE without option 50) */
   private readonly recentAcks = new Map<string, string>();
-  private readonly heap = new ExpiryHeap();
+  private readonly heap = new ExpiryHeap<IpMapping>();
   private activeCount = 0;
   private closed = false;
   /** no state directory: the cache is the whole database (nothing outlives the process) */
@@ -227,7 +227,7 @@ export class LegStore implements StateView {
       this.maps.set(m.ip, m);
       if (m.active) {
         this.activeCount++;
-        if (m.expiresAt !== null) this.heap.push(m.expiresAt, m.ip);
+        if (m.expiresAt !== null) this.heap.push(m.expiresAt, m);
         this.recentAcks.set(m.chaddr, m.ip);
       }
     }
@@ -306,7 +306,7 @@ export class LegStore implements StateView {
       this.maps.set(op.ip, m);
     }
     this.markMap(op.ip);
-    if (m.expiresAt !== null) this.heap.push(m.expiresAt, m.ip);
+    if (m.expiresAt !== null) this.heap.push(m.expiresAt, m);
     this.recentAcks.set(m.chaddr, m.ip);
     if (this.heap.size > 2 * this.activeCount + 4096) this.compactHeap();
   }
@@ -340,8 +340,8 @@ export class LegStore implements StateView {
     for (;;) {
       const t = this.heap.peekTime();
       if (t === undefined) return undefined;
-      const m = this.maps.get(this.heap.peekIp() as string);
-      if (m && m.active && m.expiresAt === t) return t;
+      const m = this.heap.peekItem() as IpMapping;
+      if (m.active && m.expiresAt === t) return t;
       this.heap.pop();
     }
   }
@@ -352,16 +352,12 @@ export class LegStore implements StateView {
     for (;;) {
       const t = this.nextExpiry();
       if (t === undefined || t >= now) return out;
-      const top = this.heap.pop() as { expiresAt: number; ip: string };
-      out.push(this.maps.get(top.ip) as IpMapping);
+      out.push(this.heap.pop() as IpMapping);
     }
   }
 
   private compactHeap(): void {
-    this.heap.compact((t, ip) => {
-      const m = this.maps.get(ip);
-      return m !== undefined && m.active && m.expiresAt === t;
-    });
+    this.heap.compact((t, m) => m.active && m.expiresAt === t);
   }
 
   count(name: string, by = 1): void {

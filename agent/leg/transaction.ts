@@ -6,7 +6,7 @@
 import type { DhcpMessage } from '../dhcp/message.ts';
 import { Opt, MessageType } from '../dhcp/message.ts';
 import { decodeRelayAgent } from '../dhcp/relay-agent.ts';
-import { macToString } from '../util/bytes.ts';
+import { macText } from './format.ts';
 
 export interface LegTransaction {
   /** ms since the epoch: capture time, RDR end_time, or the wall clock (live) */
@@ -100,7 +100,7 @@ export function fromDhcpMessage(msg: DhcpMessage, time: number): LegTransaction 
     time,
     messageType,
     xid: msg.xid >>> 0,
-    chaddr: macToString(msg.chaddr, hlen),
+    chaddr: macText(msg.chaddr, hlen),
     ciaddr: msg.ciaddr,
     yiaddr: msg.yiaddr,
     renewing: msg.ciaddr !== ZERO_IP,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isoTime, toEvent } from '../../agent/leg/events.ts';
+import { EventBuffer } from '../../agent/leg/event-buffer.ts';
 import { T0 } from './helpers.ts';
 
 describe('events', () => {
@@ -20,5 +21,61 @@ describe('events', () => {
     const e = toEvent({ kind: 'auto-logout', subscriber: 's', ip: '198.18.80.1', modem: false, reason: 'expired', time: T0, chaddr: 'aa:bb:cc:00:00:01', xid: 0xabc, transaction: 'expiry' });
     expect(Object.keys(e)).toEqual(['event', 'time', 'subscriber', 'ip', 'modem', 'leaseSeconds', 'package', 'reason', 'transaction', 'chaddr', 'xid']);
     expect(e).toMatchObject({ event: 'auto-logout', reason: 'expired', xid: '0x00000abc', leaseSeconds: null, package: null });
+  });
+});
+
+describe('EventBuffer', () => {
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.constantFrom('', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udfff', '\ud83d\ude00', 'a"b\\c', 'IP_198.18.0.1', '02:0d:00:00:00:01'),
+  );
+  const opt = fc.option(text, { nil: null });
+  const common = {
+    time: fc.oneof(fc.integer({ min: -1e13, max: 3e14 }), fc.double()),
+    modem: fc.boolean(),
+    chaddr: opt,
+    xid: fc.option(fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.integer()), { nil: null }),
+    transaction: fc.constantFrom('initial' as const, 'extension' as const, 'ack' as const, 'release' as const, 'decline' as const, 'expiry' as const),
+  };
+  const lease = fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.double());
+  const logon = fc.record({ kind: fc.constantFrom('logon' as const, 'extend' as const), subscriber: text, ip: opt, leaseSeconds: lease, expiresAt: fc.option(fc.integer(), { nil: null }), package: opt, ...common });
+  const logout = fc.record({
+    kind: fc.constantFrom('logout' as const, 'auto-logout' as const),
+    subscriber: text,
+    ip: text,
+    reason: fc.constantFrom('release' as const, 'decline' as const, 'reassigned' as const, 'expired' as const),
+    ...common,
+  });
+  const rejected = fc.record({ kind: fc.constant('rejected' as const), subscriber: opt, ip: opt, reason: text, leaseSeconds: fc.option(lease, { nil: null }), ...common });
+
+  it('writes JSON.stringify(toEvent(op)) + newline per event, for every kind of event and any text', () => {
+    const buf = new EventBuffer();
+    fc.assert(
+      fc.property(fc.array(fc.oneof(logon, logout, rejected), { maxLength: 8 }), (ops) => {
+        for (const op of ops) buf.add(op);
+        expect(buf.count).toBe(ops.length);
+        expect(buf.take()).toBe(ops.map((op) => JSON.stringify(toEvent(op)) + '\n').join(''));
+        expect(buf.count).toBe(0);
+        expect(buf.take()).toBe('');
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('grows past its first buffer without losing bytes', () => {
+    const buf = new EventBuffer();
+    const long = 'x'.repeat(70_000);
+    const ops = [
+      { kind: 'rejected' as const, reason: long, subscriber: null, ip: null, leaseSeconds: null, modem: false, time: T0, chaddr: null, xid: null, transaction: 'ack' as const },
+      { kind: 'rejected' as const, reason: 'é'.repeat(30_000), subscriber: 'ü', ip: null, leaseSeconds: 4294967295, modem: true, time: T0, chaddr: null, xid: 0, transaction: 'ack' as const },
+    ];
+    let want = '';
+    for (let i = 0; i < 200; i++) {
+      for (const op of ops) {
+        buf.add(op);
+        want += JSON.stringify(toEvent(op)) + '\n';
+      }
+    }
+    expect(buf.take()).toBe(want);
   });
 });
