@@ -110,13 +110,49 @@ class DataReader {
 
   private onData(socket: Socket, n: number, buf: Uint8Array): boolean {
     if (this.stopped) return false;
+    if (this.pumping === undefined) {
+      // Fast path: nothing queued and the sink takes the chunk synchronously (a hashing
+      // sink over a buffered slot writer usually does): no promise, no pause/resume.
+      let pending: Promise<void> | void;
+      try {
+        pending = this.sink.write(buf.subarray(0, n));
+      } catch (e) {
+        this.fail(socket, e, buf);
+        return false;
+      }
+      if (!isThenable(pending)) {
+        if (this.pool.length < POOL_MAX) this.pool.push(buf);
+        this.accepted(n);
+        return !this.stopped;
+      }
+      this.pumping = this.pump(socket, { buf, n, pending });
+      return false;
+    }
     this.queue.push({ buf, n });
-    this.pumping ??= this.pump(socket);
     return false; // pause until the queue is drained
   }
 
-  private async pump(socket: Socket): Promise<void> {
+  private fail(socket: Socket, e: unknown, buf: Uint8Array): void {
+    this.sinkError ??= e;
+    this.stopped = true;
+    if (this.pool.length < POOL_MAX) this.pool.push(buf);
+    socket.destroy(e instanceof Error ? e : new Error(String(e)));
+  }
+
+  /** Drains the queue in order; `first` is a chunk whose write is already under way. */
+  private async pump(socket: Socket, first?: { buf: Uint8Array; n: number; pending: PromiseLike<void> }): Promise<void> {
     try {
+      if (first) {
+        const n = first.n;
+        try {
+          await first.pending;
+        } catch (e) {
+          this.fail(socket, e, first.buf);
+          return;
+        }
+        if (this.pool.length < POOL_MAX) this.pool.push(first.buf);
+        this.accepted(n);
+      }
       for (let item = this.queue.shift(); item && !this.stopped; item = this.queue.shift()) {
         try {
           await this.sink.write(item.buf.subarray(0, item.n));
@@ -142,6 +178,10 @@ class DataReader {
     await this.pumping;
     this.queue.length = 0;
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<void> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

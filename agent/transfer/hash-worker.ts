@@ -4,9 +4,12 @@
  * the hash speed). Same contract as HashingSink, but `digest()` is async and `close()` must
  * be called on failure paths (the worker is unref'd: it never keeps the process alive).
  *
- * Chunks are copied into 1 MiB batches which are transferred (not copied) to the worker and
- * transferred back for reuse: a fixed pool of batch buffers, no garbage per chunk, at most
- * `maxInFlight` bytes queued, so memory stays flat whatever the image size.
+ * Chunks are copied into 256 KiB batches which are transferred (not copied) to the worker and
+ * transferred back for reuse: a small fixed pool of batch buffers, no garbage per chunk, at
+ * most `maxInFlight` bytes queued (default 1 MiB), so memory stays flat whatever the image
+ * size. `write` is synchronous (returns void) while the inner sink is and the queue has room,
+ * so a lock-step fetcher (TFTP) acknowledges without a promise hop; it returns a promise only
+ * when the inner sink does or when the worker is behind (backpressure).
  * Falls back to hashing on the main thread when no worker can be started.
  */
 import { Worker } from 'node:worker_threads';
@@ -30,7 +33,12 @@ parentPort.on('message', (m) => {
 });
 `;
 
-const BATCH = 1024 * 1024;
+const BATCH = 256 * 1024;
+const POOL_MAX = 4;
+
+function isThenable(v: unknown): v is PromiseLike<void> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
 
 export class OffloadedHashingSink implements ByteSink {
   private readonly inner: ByteSink | undefined;
@@ -56,7 +64,7 @@ export class OffloadedHashingSink implements ByteSink {
       w.on('message', (m: unknown) => {
         if (m && typeof m === 'object' && 'buf' in m && m.buf instanceof ArrayBuffer && 'len' in m && typeof m.len === 'number') {
           this.inFlight -= m.len;
-          if (this.pool.length < 8) this.pool.push(new Uint8Array(m.buf));
+          if (this.pool.length < POOL_MAX) this.pool.push(new Uint8Array(m.buf));
           const d = this.drained;
           this.drained = undefined;
           d?.();
@@ -86,23 +94,43 @@ export class OffloadedHashingSink implements ByteSink {
     return this.count;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.result) throw new Error('OffloadedHashingSink: write after digest()');
-    if (this.inner) await this.inner.write(chunk);
-    this.count += chunk.byteLength;
-    if (this.fallback) return this.fallback.write(chunk);
-    let off = 0;
+  write(chunk: Uint8Array): Promise<void> | void {
+    if (this.result) return Promise.reject(new Error('OffloadedHashingSink: write after digest()'));
+    let pending: Promise<void> | void;
+    try {
+      pending = this.inner?.write(chunk);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (isThenable(pending)) return Promise.resolve(pending).then(() => this.take(chunk, 0));
+    return this.take(chunk, 0);
+  }
+
+  /** Copies chunk[from..] into batches; void unless the worker is behind (then a promise). */
+  private take(chunk: Uint8Array, from: number): Promise<void> | void {
+    if (from === 0) {
+      this.count += chunk.byteLength;
+      if (this.fallback) return this.fallback.write(chunk);
+    }
+    let off = from;
     while (off < chunk.byteLength) {
       const n = Math.min(chunk.byteLength - off, BATCH - this.used);
       this.batch.set(chunk.subarray(off, off + n), this.used);
       this.used += n;
       off += n;
-      if (this.used === BATCH) await this.send();
+      if (this.used === BATCH) {
+        const wait = this.send();
+        if (wait) {
+          const rest = off;
+          return wait.then(() => this.take(chunk, rest));
+        }
+      }
     }
   }
 
-  private async send(): Promise<void> {
-    if (this.failure) throw this.failure;
+  /** Posts the current batch; a promise only when the queue is over its bound. */
+  private send(): Promise<void> | void {
+    if (this.failure) return Promise.reject(this.failure);
     const w = this.worker;
     if (!w || this.used === 0) return;
     const buf = this.batch.buffer;
@@ -111,6 +139,10 @@ export class OffloadedHashingSink implements ByteSink {
     w.postMessage({ buf, len }, [buf]);
     this.batch = this.pool.pop() ?? new Uint8Array(BATCH);
     this.used = 0;
+    if (this.inFlight > this.maxInFlight) return this.drain();
+  }
+
+  private async drain(): Promise<void> {
     while (this.inFlight > this.maxInFlight && !this.failure) {
       await new Promise<void>((r) => (this.drained = r));
     }

@@ -1,8 +1,16 @@
 /**
  * A ByteSink that computes MD5 and SHA-256 of everything that passes through it, in
- * order, and forwards each chunk to an inner sink (a slot writer, or nothing). Hashes are
- * updated only after the inner sink accepted the chunk, so `bytes`/digests always describe
- * exactly what the inner sink holds.
+ * order, and forwards each chunk to an inner sink (a slot writer, or nothing). A chunk is
+ * counted and hashed only after the inner sink accepted it, so `bytes`/digests always
+ * describe exactly what the inner sink holds.
+ *
+ * Hot-path shape (lock-step TFTP acknowledges a block as soon as `write` returns):
+ * - `write` is synchronous when the inner sink is (returns void), so a fetcher can answer
+ *   without a promise or microtask hop; it returns a promise only when the inner sink does.
+ * - A small chunk is copied into a bounded staging buffer and hashed in a microtask, i.e.
+ *   right after the caller's synchronous work (the TFTP ACK) instead of before it: hashing
+ *   overlaps the next network round trip. Large chunks (FTP reads) are hashed in place, in
+ *   one update per algorithm. Memory: one STAGE-sized buffer, whatever the stream length.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { ByteSink } from './types.ts';
@@ -15,12 +23,26 @@ export interface Digests {
   sha256: string;
 }
 
+/** Chunks below this are staged and hashed after the caller's turn; larger ones in place. */
+const STAGE = 64 * 1024;
+
+function isThenable(v: unknown): v is PromiseLike<void> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
 export class HashingSink implements ByteSink {
   private readonly inner: ByteSink | undefined;
   private readonly md5: Hash = createHash('md5');
   private readonly sha256: Hash = createHash('sha256');
+  private readonly stage: Uint8Array = new Uint8Array(STAGE);
+  private staged = 0;
+  private flushQueued = false;
   private count = 0;
   private finished: Digests | undefined;
+  private readonly flushTask = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
 
   constructor(inner?: ByteSink) {
     this.inner = inner;
@@ -31,17 +53,48 @@ export class HashingSink implements ByteSink {
     return this.count;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.finished) throw new Error('HashingSink: write after digest()');
-    if (this.inner) await this.inner.write(chunk);
-    this.md5.update(chunk);
-    this.sha256.update(chunk);
-    this.count += chunk.byteLength;
+  write(chunk: Uint8Array): Promise<void> | void {
+    if (this.finished) return Promise.reject(new Error('HashingSink: write after digest()'));
+    let pending: Promise<void> | void;
+    try {
+      pending = this.inner?.write(chunk);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (isThenable(pending)) return Promise.resolve(pending).then(() => this.take(chunk));
+    this.take(chunk);
+  }
+
+  private take(chunk: Uint8Array): void {
+    const n = chunk.byteLength;
+    this.count += n;
+    if (n >= STAGE) {
+      this.flush();
+      this.md5.update(chunk);
+      this.sha256.update(chunk);
+      return;
+    }
+    if (this.staged + n > STAGE) this.flush();
+    this.stage.set(chunk, this.staged);
+    this.staged += n;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushTask);
+    }
+  }
+
+  private flush(): void {
+    if (this.staged === 0) return;
+    const b = this.stage.subarray(0, this.staged);
+    this.md5.update(b);
+    this.sha256.update(b);
+    this.staged = 0;
   }
 
   /** Final digests; the sink accepts no more data afterwards. Idempotent. */
   digest(): Digests {
     if (!this.finished) {
+      this.flush();
       this.finished = { bytes: this.count, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
     }
     return this.finished;

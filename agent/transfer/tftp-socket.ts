@@ -90,9 +90,24 @@ function transfer(cfg: TftpConfig, sink: ByteSink, opts: TransferOptions, o: Tft
     let lastRateAt = started;
     let lastRateBytes = 0;
     let rate = 0;
-    // A few reusable ACK buffers; one still in flight is never overwritten.
-    const acks = Array.from({ length: 4 }, () => ({ buf: Buffer.alloc(4), busy: false }));
+    // A few reusable ACK buffers, each with its own completion callback (no allocation per
+    // ACK); one still in flight is never overwritten.
+    const acks = Array.from({ length: 4 }, () => {
+      const slot = {
+        buf: Buffer.alloc(4),
+        busy: false,
+        port: 0,
+        address: '',
+        done: (err: Error | null): void => {
+          slot.busy = false;
+          if (err) onSendError(err, slot.address, slot.port);
+        },
+      };
+      return slot;
+    });
     let ackNext = 0;
+    /** dispatching a `delivered` event: its ACK takes the callback-less hot path */
+    let inDelivered = false;
 
     const sock = dgram.createSocket({
       type: 'udp4',
@@ -127,27 +142,38 @@ function transfer(cfg: TftpConfig, sink: ByteSink, opts: TransferOptions, o: Tft
       }
     }
 
+    function onSendError(err: Error, address: string, port: number): void {
+      if (!settled) dispatchFailure(asAgentError(err, 'TFTP_NETWORK', `sending to ${address}:${port} failed`));
+    }
+
     function send(a: Extract<TftpAction, { type: 'send' }>): void {
       if (closed) return;
-      const onSent = (err: Error | null): void => {
-        if (err && !settled) {
-          dispatchFailure(asAgentError(err, 'TFTP_NETWORK', `sending to ${a.address}:${a.port} failed`));
-        }
-      };
+      if (a.packet.op === 'ack' && inDelivered) {
+        // The hot path: the ACK of a block the sink just accepted. Sent without a completion
+        // callback (Node would schedule one more tick per block) from a fresh 4-byte buffer
+        // (nothing to keep track of). Node drops a failure of a callback-less send silently;
+        // then no DATA follows, our timer re-sends this ACK through the path below, and that
+        // send reports the error (TFTP_NETWORK), one timeout later.
+        const buf = Buffer.allocUnsafe(4);
+        writeAck(buf, a.packet.block);
+        sock.send(buf, a.port, a.address);
+        return;
+      }
       if (a.packet.op === 'ack') {
         const slot = acks[ackNext];
-        ackNext = (ackNext + 1) % acks.length;
+        ackNext = (ackNext + 1) & 3;
         if (slot && !slot.busy) {
           writeAck(slot.buf, a.packet.block);
           slot.busy = true;
-          sock.send(slot.buf, a.port, a.address, (err) => {
-            slot.busy = false;
-            onSent(err);
-          });
+          slot.port = a.port;
+          slot.address = a.address;
+          sock.send(slot.buf, a.port, a.address, slot.done);
           return;
         }
       }
-      sock.send(encodePacket(a.packet), a.port, a.address, onSent);
+      sock.send(encodePacket(a.packet), a.port, a.address, (err) => {
+        if (err) onSendError(err, a.address, a.port);
+      });
     }
 
     function dispatchFailure(err: AgentError): void {
@@ -265,7 +291,12 @@ function transfer(cfg: TftpConfig, sink: ByteSink, opts: TransferOptions, o: Tft
     function delivered(): void {
       if (closed) return;
       reportProgress(false);
-      dispatch({ type: 'delivered', now: now() });
+      inDelivered = true;
+      try {
+        dispatch({ type: 'delivered', now: now() });
+      } finally {
+        inDelivered = false;
+      }
     }
 
     function sinkFailed(e: unknown): void {

@@ -1,9 +1,11 @@
 /**
  * Lab client for TFTP tests and benches, run inside a client namespace
  * (`ip netns exec NS node scripts/lab/tftp-get.ts …`): fetches one file with our TFTP
- * fetcher into an MD5-hashing null sink and prints ONE JSON line on stdout:
+ * fetcher into the agent's HashingSink (MD5 + SHA-256, as stage() uses it) over a null sink
+ * and prints ONE JSON line on stdout:
  *   {"ok":true,"bytes":…,"total":…,"elapsedMs":…,"md5":"…","writes":…,"order":["size","write",…],
- *    "negotiated":{blksize,windowsize,…},"complete":{retransmits,…},"maxRssKiB":…}
+ *    "negotiated":{blksize,windowsize,…},"complete":{retransmits,…},"cpuMs":…,"maxRssKiB":…}
+ *   (cpuMs: user+system CPU of the transfer, all threads, module loading excluded)
  *   {"ok":false,"code":"TFTP_TIMEOUT","message":"…","details":{…},"bytesWritten":…,…}
  * Logs (JSON, debug) go to stderr, and so do progress lines ({"progress":bytes}).
  *
@@ -11,12 +13,15 @@
  *     [--windowsize N] [--timeout S] [--retries N] [--no-options] [--no-tsize]
  *     [--max-size BYTES] [--slow-sink-ms MS] [--abort-after BYTES] [--progress-ms MS]
  *     [--quiet] (info logs only) [--no-hash] (a plain null sink, for benchmarks)
+ *     [--hash-worker] (MD5 + SHA-256 on a worker thread: OffloadedHashingSink)
  */
-import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { AgentError, isAgentError } from '../../agent/errors.ts';
 import { createLogger } from '../../agent/log.ts';
 import { createTftpFetcher } from '../../agent/transfer/tftp-socket.ts';
+import { HashingSink, type Digests } from '../../agent/transfer/hashing-sink.ts';
+import { OffloadedHashingSink } from '../../agent/transfer/hash-worker.ts';
+import type { ByteSink } from '../../agent/transfer/types.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +40,7 @@ const { values } = parseArgs({
     'progress-ms': { type: 'string' },
     quiet: { type: 'boolean' },
     'no-hash': { type: 'boolean' },
+    'hash-worker': { type: 'boolean' },
   },
 });
 
@@ -68,7 +74,6 @@ const fetcher = createTftpFetcher({
   progressIntervalMs: num(values['progress-ms']) ?? 250,
 });
 
-const md5 = createHash('md5');
 const order: string[] = [];
 let bytesWritten = 0;
 let writes = 0;
@@ -78,16 +83,18 @@ const maxSize = num(values['max-size']);
 const ac = new AbortController();
 const hashing = !values['no-hash'];
 
-const sink = {
+const counting: ByteSink = {
   write(chunk: Uint8Array): Promise<void> | void {
     if (writes === 0) order.push('write');
     writes++;
     bytesWritten += chunk.length;
-    if (hashing) md5.update(chunk);
     if (abortAfter !== undefined && bytesWritten >= abortAfter) ac.abort();
     if (slowMs > 0) return new Promise((r) => setTimeout(r, slowMs));
   },
 };
+const hasher = !hashing ? undefined : values['hash-worker'] ? new OffloadedHashingSink(counting) : new HashingSink(counting);
+const digest = async (): Promise<Digests | undefined> => (hasher instanceof OffloadedHashingSink ? await hasher.digest() : hasher?.digest());
+const sink: ByteSink = hasher ?? counting;
 
 function pick(msg: string): Record<string, unknown> | undefined {
   const r = records.find((x) => x.msg === msg);
@@ -97,6 +104,7 @@ function pick(msg: string): Record<string, unknown> | undefined {
 }
 
 const started = performance.now();
+const cpu0 = process.cpuUsage();
 let out: Record<string, unknown>;
 try {
   const r = await fetcher(
@@ -118,7 +126,7 @@ try {
   out = {
     ok: true,
     ...r,
-    md5: md5.digest('hex'),
+    ...(await digest().then((d) => d && { md5: d.md5, sha256: d.sha256 })),
     writes,
     order: order.slice(0, 2),
     mbps: r.bytes / 1e6 / (r.elapsedMs / 1000),
@@ -129,8 +137,10 @@ try {
   out = isAgentError(e)
     ? { ok: false, code: e.code, message: e.message, details: e.details }
     : { ok: false, code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-  Object.assign(out, { bytesWritten, writes, order: order.slice(0, 2), md5Partial: md5.digest('hex'), elapsedMs: Math.round(performance.now() - started) });
+  Object.assign(out, { bytesWritten, writes, order: order.slice(0, 2), ...(await digest().then((d) => d && { md5Partial: d.md5 })), elapsedMs: Math.round(performance.now() - started) });
 }
+const cpu = process.cpuUsage(cpu0);
+out.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
 out.maxRssKiB = process.resourceUsage().maxRSS;
 out.fallback = records.some((x) => typeof x.msg === 'string' && /plain RFC 1350/.test(x.msg));
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -40,6 +40,23 @@ describe('OffloadedHashingSink', () => {
     expect((await sink.digest()).md5).toBe(whole.digest('hex'));
   });
 
+  it('takes a block synchronously while the queue has room; the caller may reuse its buffer', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 123);
+    const sink = new OffloadedHashingSink(undefined, { maxInFlight: 1024 * 1024 });
+    const scratch = new Uint8Array(8192);
+    let syncWrites = 0;
+    for (let off = 0; off < data.length; off += 8192) {
+      const n = Math.min(8192, data.length - off);
+      scratch.set(data.subarray(off, off + n));
+      const r = sink.write(scratch.subarray(0, n));
+      if (r === undefined) syncWrites++;
+      else await r;
+      scratch.fill(0x5a);
+    }
+    expect(syncWrites).toBeGreaterThan(0);
+    expect(await sink.digest()).toEqual({ bytes: data.length, ...digests(data) });
+  });
+
   it('an inner sink error propagates and close() ends the worker', async () => {
     const sink = new OffloadedHashingSink({
       write: () => {

@@ -32,6 +32,43 @@ describe('HashingSink', () => {
     expect(sink.digest()).toMatchObject({ bytes: 3, md5: createHash('md5').update(Uint8Array.of(1, 2, 3)).digest('hex') });
   });
 
+  it('is synchronous over a synchronous inner sink, and the caller may reuse its buffer at once', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 70_000 }), { maxLength: 12 }), (chunks) => {
+        const sink = new HashingSink({ write: () => undefined });
+        const scratch = new Uint8Array(70_000);
+        for (const c of chunks) {
+          scratch.set(c);
+          expect(sink.write(scratch.subarray(0, c.length))).toBeUndefined();
+          scratch.fill(0xa5); // the fetcher reuses its buffer before any microtask ran
+        }
+        const whole = Buffer.concat(chunks);
+        expect(sink.digest()).toEqual({
+          bytes: whole.length,
+          md5: createHash('md5').update(whole).digest('hex'),
+          sha256: createHash('sha256').update(whole).digest('hex'),
+        });
+      }),
+    );
+  });
+
+  it('returns a promise only when the inner sink does, and counts the chunk once it settled', async () => {
+    let release: () => void = () => undefined;
+    const sink = new HashingSink({ write: () => new Promise<void>((r) => (release = r)) });
+    const p = sink.write(Uint8Array.of(1, 2, 3));
+    expect(p).toBeInstanceOf(Promise);
+    expect(sink.bytes).toBe(0);
+    release();
+    await p;
+    expect(sink.bytes).toBe(3);
+  });
+
+  it('write after digest() is a rejected promise, not a throw', async () => {
+    const sink = new HashingSink();
+    sink.digest();
+    await expect(sink.write(Uint8Array.of(1))).rejects.toThrow('write after digest');
+  });
+
   it('known vector: MD5 of the empty stream', async () => {
     async function* none(): AsyncIterable<Uint8Array> {}
     expect((await digestStream(none())).md5).toBe('d41d8cd98f00b204e9800998ecf8427e');
