@@ -239,6 +239,40 @@ export function decodeMessage(bytes: Uint8Array): DhcpMessage {
   };
 }
 
+/**
+ * The message type a reader of `decodeMessage(bytes)` would see, without decoding: the value
+ * of option 53 when its data (all instances concatenated, RFC 3396, in the options, file and
+ * sname fields as option 52 says) is one byte, 0 when option 53 is absent or not one byte,
+ * and undefined exactly when `decodeMessage` would throw. Walks the option areas in place
+ * (no copy, no allocation): readers that ignore most message types (the LEG) decode only
+ * the ones they use.
+ */
+export function peekMessageType(bytes: Uint8Array): number | undefined {
+  if (bytes.length < OPTIONS_OFFSET || u32(bytes, HEADER_SIZE) !== MAGIC_COOKIE) return undefined;
+  gen = (gen + 1) >>> 0;
+  if (gen === 0) {
+    stamp.fill(0);
+    gen = 1;
+  }
+  const w: Walk = { count: 0, duplicates: false, overload: 0 };
+  try {
+    walkArea(bytes, OPTIONS_OFFSET, bytes.length, 'options', w, gen);
+    if (w.overload & 1) walkArea(bytes, FILE_OFFSET, FILE_OFFSET + FILE_SIZE, 'file', w, gen);
+    if (w.overload & 2) walkArea(bytes, SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE, 'sname', w, gen);
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  let value = 0;
+  for (let k = 0; k < w.count; k++) {
+    if (instCode[k] !== Opt.MESSAGE_TYPE) continue;
+    const l = instLen[k] as number;
+    if (total === 0 && l > 0) value = bytes[instStart[k] as number] as number;
+    total += l;
+  }
+  return total === 1 ? value : 0;
+}
+
 // ---------------------------------------------------------------- encoding
 
 function encodeError(message: string, details: Record<string, string | number> = {}): AgentError {

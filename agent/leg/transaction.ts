@@ -72,6 +72,21 @@ export function isLegMessageType(t: number): boolean {
   return t === MessageType.ACK || t === MessageType.RELEASE || t === MessageType.DECLINE;
 }
 
+function ipAt(b: Uint8Array, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
+/**
+ * `fromDhcpMessage(decodeMessage(payload), time)` for a message the LEG ignores, from the
+ * raw payload: `messageType` from `peekMessageType(payload)` (which also vouched that the
+ * payload decodes), and not an ACK, RELEASE or DECLINE. No copy, no options.
+ */
+export function ignoredTransaction(payload: Uint8Array, messageType: number, time: number): LegTransaction {
+  const ciaddr = ipAt(payload, 12);
+  const xid = (((payload[4] as number) << 24) | ((payload[5] as number) << 16) | ((payload[6] as number) << 8) | (payload[7] as number)) >>> 0;
+  return { time, messageType, xid, chaddr: '', ciaddr, yiaddr: ipAt(payload, 16), renewing: ciaddr !== ZERO_IP, options: NO_OPTIONS };
+}
+
 /**
  * Normalizes a decoded DHCP message seen at `time` (ms). Messages the LEG ignores
  * (DISCOVER, OFFER, REQUEST …: most of the traffic) are only typed: no options, no chaddr.

@@ -82,8 +82,21 @@ function ipAt(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-/** The UDP datagram carried by a captured frame, or undefined. */
-export function udpFromFrame(linkType: number, frame: Uint8Array): UdpDatagram | undefined {
+/** Where the UDP datagram of a frame is (offsets into the frame), without building strings. */
+export interface UdpSpan {
+  /** offset of the IPv4 header */
+  ip: number;
+  srcPort: number;
+  dstPort: number;
+  /** the payload as captured is frame[start, end) */
+  start: number;
+  end: number;
+  /** true when the payload is shorter than the UDP length field says (snaplen or first fragment) */
+  truncated: boolean;
+}
+
+/** The span of the UDP datagram carried by a captured frame, or undefined (see udpFromFrame). */
+export function udpSpan(linkType: number, frame: Uint8Array): UdpSpan | undefined {
   const ip = ipv4Offset(linkType, frame);
   if (ip < 0 || ip + 20 > frame.length) return undefined;
   const vihl = frame[ip] as number;
@@ -104,12 +117,19 @@ export function udpFromFrame(linkType: number, frame: Uint8Array): UdpDatagram |
   const want = udpLen >= 8 ? udpLen - 8 : ipEnd - udp - 8;
   const have = ipEnd - udp - 8;
   const n = Math.min(want, have);
+  return { ip, srcPort: be16(frame, udp), dstPort: be16(frame, udp + 2), start: udp + 8, end: udp + 8 + n, truncated: have < want || moreFragments };
+}
+
+/** The UDP datagram carried by a captured frame, or undefined. */
+export function udpFromFrame(linkType: number, frame: Uint8Array): UdpDatagram | undefined {
+  const s = udpSpan(linkType, frame);
+  if (!s) return undefined;
   return {
-    srcIp: ipAt(frame, ip + 12),
-    dstIp: ipAt(frame, ip + 16),
-    srcPort: be16(frame, udp),
-    dstPort: be16(frame, udp + 2),
-    payload: frame.subarray(udp + 8, udp + 8 + n),
-    truncated: have < want || moreFragments,
+    srcIp: ipAt(frame, s.ip + 12),
+    dstIp: ipAt(frame, s.ip + 16),
+    srcPort: s.srcPort,
+    dstPort: s.dstPort,
+    payload: frame.subarray(s.start, s.end),
+    truncated: s.truncated,
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeMessage, encodeMessage } from '../../agent/dhcp/codec.ts';
+import { decodeMessage, encodeMessage, peekMessageType } from '../../agent/dhcp/codec.ts';
+import { dhcpPayloads } from './captures.ts';
 import type { DhcpMessage } from '../../agent/dhcp/message.ts';
 import { MAGIC_COOKIE } from '../../agent/dhcp/message.ts';
 import { AgentError } from '../../agent/errors.ts';
@@ -343,5 +344,106 @@ describe('properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** What a reader of decodeMessage sees as the type: option 53 when one byte, else 0; undefined when it throws. */
+function decodedType(b: Uint8Array): number | undefined {
+  let m: DhcpMessage;
+  try {
+    m = decodeMessage(b);
+  } catch (e) {
+    expect(e).toBeInstanceOf(AgentError);
+    return undefined;
+  }
+  const o = m.options.find((x) => x.code === 53);
+  return o && o.data.length === 1 ? (o.data[0] as number) : 0;
+}
+
+describe('peekMessageType agrees with decodeMessage', () => {
+  // option 53 of 0..3 bytes (mostly one), placed anywhere among the other options
+  const withType = fc
+    .tuple(arbMessage, fc.oneof({ weight: 6, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 1 }) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 3 }) }), fc.nat(), fc.boolean())
+    .map(([m, t, at, present]): DhcpMessage => {
+      const options = m.options.filter((o) => o.code !== 53);
+      if (present) options.splice(at % (options.length + 1), 0, { code: 53, data: t });
+      return { ...m, options };
+    });
+  const encodings = (m: DhcpMessage): Uint8Array[] => {
+    const out = [encodeMessage(m)];
+    try {
+      out.push(encodeMessage(m, { maxSize: 300 + (m.xid % 300) })); // overloaded file/sname
+    } catch {
+      /* does not fit */
+    }
+    return out;
+  };
+
+  it('on the shared third-party captures', () => {
+    const payloads = dhcpPayloads();
+    expect(payloads.length).toBeGreaterThan(10);
+    const types = new Set<number | undefined>();
+    for (const p of payloads) {
+      const want = decodedType(p.payload);
+      types.add(want);
+      expect(peekMessageType(p.payload), `${p.file} frame ${p.frame}`).toBe(want);
+    }
+    expect(types.size).toBeGreaterThan(3);
+  });
+
+  it('on random messages, plain and overloaded', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(withType, (m) => {
+        for (const e of encodings(m)) {
+          const want = decodedType(e);
+          seen.add(want === undefined ? 'error' : want === 0 ? 'none' : 'typed');
+          expect(peekMessageType(e)).toBe(want);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    expect(seen).toEqual(new Set(['none', 'typed']));
+  });
+
+  it('on corrupted messages and random bytes (undefined exactly when decoding throws)', () => {
+    const seen = new Set<boolean>();
+    fc.assert(
+      fc.property(withType, fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 6 }), fc.nat(40), (m, flips, cut) => {
+        for (const e of encodings(m)) {
+          for (const [at, v] of flips) e[240 + (at % Math.max(1, e.length - 240))] = v;
+          const b = e.subarray(0, Math.max(0, e.length - cut));
+          const want = decodedType(b);
+          seen.add(want === undefined);
+          expect(peekMessageType(b)).toBe(want);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), fc.uint8Array({ minLength: 192, maxLength: 192 }), fc.nat(3), (tail, fields, ov) => {
+        const b = new Uint8Array(240 + 3 + tail.length);
+        b.set(header());
+        b.set(fields, 44);
+        b.set([52, 1, ov], 240);
+        b.set(tail, 243);
+        expect(peekMessageType(b)).toBe(decodedType(b));
+      }),
+      { numRuns: 1500 },
+    );
+    expect(seen).toEqual(new Set([true, false]));
+  });
+
+  it('RFC 3396: instances of option 53 count together; a two-byte type is no type', () => {
+    expect(peekMessageType(packet('350105ff'))).toBe(5);
+    expect(peekMessageType(packet('35003501 05ff'))).toBe(5);
+    expect(peekMessageType(packet('3501053501 05ff'))).toBe(0);
+    expect(peekMessageType(packet('0c0161ff'))).toBe(0);
+    expect(peekMessageType(packet('350105'))).toBeUndefined(); // no END
+    expect(peekMessageType(packet('350105ff').subarray(0, 239))).toBeUndefined();
+    // type carried in the overloaded file field
+    const b = packet('340101ff', (x) => x.set([53, 1, 3, 255], 108));
+    expect(peekMessageType(b)).toBe(3);
+    expect(decodedType(b)).toBe(3);
   });
 });

@@ -1,13 +1,30 @@
 /** Captured DHCP packets (agent/pcap) → engine calls. Shared by replay and live capture. */
 import type { CaptureRecord } from '../../pcap/reader.ts';
-import { dhcpFromRecord } from '../../pcap/dhcp.ts';
+import { dhcpFromRecord, isDhcpPort } from '../../pcap/dhcp.ts';
+import { udpSpan } from '../../pcap/frames.ts';
+import { decodeMessage, peekMessageType } from '../../dhcp/codec.ts';
 import type { LegEngine } from '../engine.ts';
-import { fromDhcpMessage } from '../transaction.ts';
+import { fromDhcpMessage, ignoredTransaction, isLegMessageType } from '../transaction.ts';
 
 /** Feeds one capture record; returns false when it was not DHCP (other traffic is counted, not an error). */
 export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
-  const p = dhcpFromRecord(rec);
   const time = Math.floor(rec.time);
+  const u = udpSpan(rec.linkType, rec.data);
+  if (!u || !(isDhcpPort(u.srcPort) || isDhcpPort(u.dstPort))) {
+    engine.store.count('skipped.non-dhcp');
+    return false;
+  }
+  if (!u.truncated) {
+    // Most of the traffic (DISCOVER, OFFER, REQUEST …) is only counted: its type is read in
+    // place. A payload that would not decode takes the full path below, for its error.
+    const payload = rec.data.subarray(u.start, u.end);
+    const type = peekMessageType(payload);
+    if (type !== undefined) {
+      engine.process(isLegMessageType(type) ? fromDhcpMessage(decodeMessage(payload), time) : ignoredTransaction(payload, type, time));
+      return true;
+    }
+  }
+  const p = dhcpFromRecord(rec);
   if (!p) {
     engine.store.count('skipped.non-dhcp');
     return false;
