@@ -9,8 +9,11 @@ export function otherSlot(s: SlotName): SlotName {
 }
 
 export interface SlotWriter {
-  /** Sequential write; awaiting it is the backpressure. */
-  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Sequential write; awaiting it is the backpressure. May return void: the chunk was
+   * accepted (copied) synchronously and the caller may reuse its memory at once.
+   */
+  write(chunk: Uint8Array): Promise<void> | void;
   /** Flush and fsync; after this the slot holds exactly the bytes written. */
   commit(): Promise<{ bytes: number }>;
   /** Discard: the slot is marked empty/invalid; never touches the other slot. */

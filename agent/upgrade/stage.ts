@@ -16,7 +16,7 @@ import { AgentError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { HashingSink, isMd5Hex } from '../transfer/hashing-sink.ts';
 import { OffloadedHashingSink } from '../transfer/hash-worker.ts';
-import type { Fetcher, TransferProgress, TransferRequest } from '../transfer/types.ts';
+import type { ByteSink, Fetcher, TransferProgress, TransferRequest } from '../transfer/types.ts';
 import { otherSlot, type BootEnv, type SlotName, type SlotWriter, type Slots } from '../../platform/types.ts';
 import { createHash } from 'node:crypto';
 
@@ -105,7 +105,9 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
     }
   };
 
-  const slotSink = { write: async (chunk: Uint8Array): Promise<void> => (await open()).write(chunk) };
+  // Synchronous once the writer is open (the slot writer buffers): the fetcher's hot path
+  // (TFTP ACK) then needs no promise hop per block.
+  const slotSink: ByteSink = { write: (chunk) => (writer ? writer.write(chunk) : open().then((w) => w.write(chunk))) };
   const sink = opts.hashOn === 'worker' ? new OffloadedHashingSink(slotSink) : new HashingSink(slotSink);
   try {
     const result = await req.fetcher(req.request, sink, {

@@ -1,8 +1,8 @@
 /**
  * Sim A/B slots: `slot-A.img` and `slot-B.img` in the sim directory, each limited to a
  * configured capacity (nothing is preallocated; a slot file is exactly as long as the image
- * it holds, an empty file is an empty/invalid slot). The writer streams sequentially with a
- * bounded coalescing buffer, refuses to grow past the capacity (SLOT_TOO_SMALL), maps ENOSPC
+ * it holds, an empty file is an empty/invalid slot). The writer streams sequentially through
+ * a bounded write-behind (two buffers), refuses to grow past the capacity (SLOT_TOO_SMALL), maps ENOSPC
  * to SLOT_NO_SPACE, and never opens the running slot (SLOT_RUNNING).
  */
 import { open, type FileHandle } from 'node:fs/promises';
@@ -14,8 +14,11 @@ export function slotPath(dir: string, slot: SlotName): string {
   return join(dir, `slot-${slot}.img`);
 }
 
-/** Write size of the coalescing buffer; also the writer's memory bound. */
-const WRITE_BUFFER = 1024 * 1024;
+/**
+ * Size of each of the two write-behind buffers: one fills while the other is being written
+ * to the file, so a slow fs write does not stall the network. Memory bound: 2 × this.
+ */
+const WRITE_BUFFER = 512 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
 function ioError(e: unknown, slot: SlotName, what: string): AgentError {
@@ -27,14 +30,30 @@ function ioError(e: unknown, slot: SlotName, what: string): AgentError {
   }, { cause: e });
 }
 
+/**
+ * Sequential slot writer with a bounded write-behind: `write` copies into the filling
+ * buffer and returns synchronously; a full buffer is handed to a background file write and
+ * the other buffer takes over. Only when both are busy does `write` return a promise (the
+ * backpressure). A failed background write (ENOSPC → SLOT_NO_SPACE, else SLOT_IO) fails the
+ * writer: the error is thrown by the next `write` or by `commit`. `commit` waits for the
+ * write in flight, writes the rest, truncates and fsyncs; `abort` waits for it too, so no
+ * write can land after the slot was emptied.
+ */
 class SimSlotWriter implements SlotWriter {
   private readonly fh: FileHandle;
   private readonly path: string;
   private readonly slot: SlotName;
   private readonly capacity: number;
   private buf: Buffer = Buffer.allocUnsafe(WRITE_BUFFER);
+  /** the second buffer, or null while it is being written */
+  private spare: Buffer | null = Buffer.allocUnsafe(WRITE_BUFFER);
   private used = 0;
+  /** bytes on disk (file offset of the next background write) */
   private written = 0;
+  /** bytes of the background write in flight */
+  private flushing = 0;
+  private inflight: Promise<void> | null = null;
+  private failure: AgentError | null = null;
   private state: 'open' | 'committed' | 'aborted' | 'failed' = 'open';
 
   constructor(fh: FileHandle, path: string, slot: SlotName, capacity: number) {
@@ -44,49 +63,110 @@ class SimSlotWriter implements SlotWriter {
     this.capacity = capacity;
   }
 
-  /** Bytes accepted so far (buffered or on disk). */
+  /** Bytes accepted so far (buffered, being written, or on disk). */
   get bytes(): number {
-    return this.written + this.used;
+    return this.written + this.flushing + this.used;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.state !== 'open') throw new AgentError('SLOT_WRITER_CLOSED', `slot ${this.slot} writer is ${this.state}`, { slot: this.slot });
+  private closedError(): AgentError {
+    return new AgentError('SLOT_WRITER_CLOSED', `slot ${this.slot} writer is ${this.state}`, { slot: this.slot });
+  }
+
+  write(chunk: Uint8Array): Promise<void> | void {
+    if (this.failure) {
+      this.state = 'failed';
+      return Promise.reject(this.failure);
+    }
+    if (this.state !== 'open') return Promise.reject(this.closedError());
     if (this.bytes + chunk.byteLength > this.capacity) {
       this.state = 'failed';
-      throw new AgentError('SLOT_TOO_SMALL', `image outgrows slot ${this.slot} (${this.capacity} bytes)`, {
-        slot: this.slot,
-        capacity: this.capacity,
-        bytes: this.bytes + chunk.byteLength,
-      });
+      return Promise.reject(
+        new AgentError('SLOT_TOO_SMALL', `image outgrows slot ${this.slot} (${this.capacity} bytes)`, {
+          slot: this.slot,
+          capacity: this.capacity,
+          bytes: this.bytes + chunk.byteLength,
+        }),
+      );
     }
-    let off = 0;
+    return this.copy(chunk, 0);
+  }
+
+  /** Copies chunk[from..]; void unless both buffers are busy (then waits and goes on). */
+  private copy(chunk: Uint8Array, from: number): Promise<void> | void {
+    let off = from;
     while (off < chunk.byteLength) {
+      if (this.used === WRITE_BUFFER) {
+        if (!this.spare) {
+          const rest = off;
+          return this.settled().then(() => {
+            if (this.failure) {
+              this.state = 'failed';
+              throw this.failure;
+            }
+            if (this.state !== 'open') throw this.closedError();
+            return this.copy(chunk, rest);
+          });
+        }
+        this.startFlush();
+      }
       const n = Math.min(chunk.byteLength - off, WRITE_BUFFER - this.used);
       this.buf.set(chunk.subarray(off, off + n), this.used);
       this.used += n;
       off += n;
-      if (this.used === WRITE_BUFFER) await this.flush();
     }
   }
 
-  private async flush(): Promise<void> {
+  /** Hands the full buffer to a background write; the spare one becomes the filling one. */
+  private startFlush(): void {
+    const full = this.buf;
+    const len = this.used;
+    const at = this.written;
+    this.buf = this.spare ?? Buffer.allocUnsafe(WRITE_BUFFER);
+    this.spare = null;
+    this.used = 0;
+    this.flushing = len;
+    this.inflight = this.writeAt(full, len, at).then(
+      () => {
+        this.written += len;
+        this.flushing = 0;
+        this.spare = full;
+        this.inflight = null;
+      },
+      (e: unknown) => {
+        this.failure ??= ioError(e, this.slot, 'writing');
+        this.inflight = null;
+      },
+    );
+  }
+
+  private async writeAt(b: Buffer, len: number, at: number): Promise<void> {
     let off = 0;
+    while (off < len) {
+      const { bytesWritten } = await this.fh.write(b, off, len - off, at + off);
+      off += bytesWritten;
+    }
+  }
+
+  /** Resolves when no background write is in flight (never rejects). */
+  private async settled(): Promise<void> {
+    while (this.inflight) await this.inflight;
+  }
+
+  async commit(): Promise<{ bytes: number }> {
+    if (this.state !== 'open') throw this.closedError();
+    await this.settled();
+    if (this.failure) {
+      this.state = 'failed';
+      throw this.failure;
+    }
     try {
-      while (off < this.used) {
-        const { bytesWritten } = await this.fh.write(this.buf, off, this.used - off, this.written + off);
-        off += bytesWritten;
-      }
+      await this.writeAt(this.buf, this.used, this.written);
+      this.written += this.used;
+      this.used = 0;
     } catch (e) {
       this.state = 'failed';
       throw ioError(e, this.slot, 'writing');
     }
-    this.written += this.used;
-    this.used = 0;
-  }
-
-  async commit(): Promise<{ bytes: number }> {
-    if (this.state !== 'open') throw new AgentError('SLOT_WRITER_CLOSED', `slot ${this.slot} writer is ${this.state}`, { slot: this.slot });
-    await this.flush();
     try {
       await this.fh.truncate(this.written);
       await this.fh.sync();
@@ -97,6 +177,7 @@ class SimSlotWriter implements SlotWriter {
     }
     this.state = 'committed';
     this.buf = Buffer.alloc(0);
+    this.spare = null;
     return { bytes: this.written };
   }
 
@@ -104,7 +185,10 @@ class SimSlotWriter implements SlotWriter {
     if (this.state === 'aborted') return;
     const wasCommitted = this.state === 'committed';
     this.state = 'aborted';
+    // A background write still in flight must not land after the truncation below.
+    await this.settled();
     this.buf = Buffer.alloc(0);
+    this.spare = null;
     this.used = 0;
     // Discard: truncate to 0 (frees the space; an empty slot is an invalid slot), fsync.
     let fh: FileHandle;

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import fc from 'fast-check';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -92,6 +92,48 @@ describe('openSimPlatform', () => {
     expect(await readFile(slotPath(dir, 'A'), 'utf8')).toBe('factory');
     expect(await again.bootEnv.read()).toEqual({ next: 'A', current: 'A', trial: false });
     await expect(again.slots.openWriter('A')).rejects.toSatisfy((e) => isAgentError(e, 'SLOT_RUNNING'));
+  });
+
+  it('write-behind: a synchronous write copies, so the caller may reuse its buffer at once', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 777);
+    const w = await slots(8 * 1024 * 1024).openWriter('B');
+    const scratch = new Uint8Array(100_000);
+    let sync = 0;
+    let waited = 0;
+    for (let off = 0, i = 0; off < data.length; i++) {
+      const n = Math.min(data.length - off, 1 + ((i * 7919) % 100_000));
+      scratch.set(data.subarray(off, off + n));
+      const r = w.write(scratch.subarray(0, n));
+      if (r === undefined) sync++;
+      else {
+        waited++;
+        await r;
+      }
+      scratch.fill(0xee);
+      off += n;
+    }
+    expect(sync).toBeGreaterThan(0);
+    expect(waited).toBeGreaterThan(0); // both buffers busy at times: backpressure, bounded memory
+    expect(await w.commit()).toEqual({ bytes: data.length });
+    expect((await readFile(slotPath(dir, 'B'))).equals(data)).toBe(true);
+  });
+
+  it('a failed background write (ENOSPC) fails the next write or the commit with SLOT_NO_SPACE', async () => {
+    await symlink('/dev/full', slotPath(dir, 'B'));
+    const w = await slots(64 * 1024 * 1024).openWriter('B');
+    const chunk = randomBytes(64 * 1024);
+    let err: unknown;
+    try {
+      for (let i = 0; i < 64; i++) await w.write(chunk);
+      await w.commit();
+    } catch (e) {
+      err = e;
+    }
+    expect(isAgentError(err, 'SLOT_NO_SPACE')).toBe(true);
+    expect(err).toMatchObject({ details: { slot: 'B', cause: 'ENOSPC' } });
+    // The writer stays failed: nothing more is accepted, commit refuses.
+    await expect(Promise.resolve(w.write(chunk))).rejects.toSatisfy((e) => isAgentError(e));
+    await expect(w.commit()).rejects.toSatisfy((e) => isAgentError(e));
   });
 
   it('rejects an invalid capacity', async () => {
