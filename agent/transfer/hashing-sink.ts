@@ -7,9 +7,9 @@
  * Hot-path shape (lock-step TFTP acknowledges a block as soon as `write` returns):
  * - `write` is synchronous when the inner sink is (returns void), so a fetcher can answer
  *   without a promise or microtask hop; it returns a promise only when the inner sink does.
- * - A small chunk is copied into a bounded staging buffer and hashed in a microtask, i.e.
- *   right after the caller's synchronous work (the TFTP ACK) instead of before it: hashing
- *   overlaps the next network round trip. Large chunks (FTP reads) are hashed in place, in
+ * - A small chunk is copied into a bounded staging buffer; once 8 KiB are staged they are
+ *   hashed in a microtask, i.e. right after the caller's synchronous work (the TFTP ACK)
+ *   instead of before it, so hashing can overlap the next network round trip. Large chunks (FTP reads) are hashed in place, in
  *   one update per algorithm. Memory: one STAGE-sized buffer, whatever the stream length.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -25,6 +25,12 @@ export interface Digests {
 
 /** Chunks below this are staged and hashed after the caller's turn; larger ones in place. */
 const STAGE = 64 * 1024;
+/**
+ * Staged bytes are hashed (in a microtask) once at least this many are waiting: a TFTP
+ * block of 8 KiB is hashed right after its ACK, 1468-byte blocks six at a time (fewer,
+ * larger hash updates). `digest()` hashes whatever is left.
+ */
+const FLUSH_AT = 8 * 1024;
 
 function isThenable(v: unknown): v is PromiseLike<void> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -77,7 +83,7 @@ export class HashingSink implements ByteSink {
     if (this.staged + n > STAGE) this.flush();
     this.stage.set(chunk, this.staged);
     this.staged += n;
-    if (!this.flushQueued) {
+    if (this.staged >= FLUSH_AT && !this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushTask);
     }

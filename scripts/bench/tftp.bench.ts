@@ -1,11 +1,12 @@
 /**
- * TFTP throughput: our client (scripts/lab/tftp-get.ts: MD5 over every byte into a null
- * sink) vs curl (`--tftp-blksize N -o /dev/null`) downloading the same 64 MiB file from
+ * TFTP throughput: our client (scripts/lab/tftp-get.ts: the agent's HashingSink, MD5 and
+ * SHA-256 over every byte, into a null sink) vs curl (`--tftp-blksize N -o /dev/null`) downloading the same 64 MiB file from
  * the same tftpd-hpa, in a lab of two namespaces joined by a veth pair. Each run is
  * repeated; the table shows medians of the transfer time (curl's time_total, our
  * elapsedMs: both exclude process start-up). Goal: ours/curl >= 1.0 (reported, not
  * asserted). curl only writes to /dev/null, so a last column shows ours with a plain null
- * sink too (no MD5) for a like-for-like protocol comparison. Namespaces cpt-b*, addresses 198.18.40.0/24 (inside 198.18.32.0/20).
+ * sink too (no hashing) for a like-for-like protocol comparison. The CPU columns (user+sys,
+ * medians) are load-independent: ours excludes module loading, curl's includes its start-up. Namespaces cpt-b*, addresses 198.18.40.0/24 (inside 198.18.32.0/20).
  *
  *   node scripts/bench/tftp.bench.ts [--runs N] [--mib N]
  */
@@ -57,19 +58,28 @@ try {
     const ours: number[] = [];
     const oursPlain: number[] = [];
     const curl: number[] = [];
+    const oursCpu: number[] = [];
+    const curlCpu: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const r = await net.exec(cli, [process.execPath, GET, '--server', SERVER, '--file', 'image.bin', '--blksize', String(blksize), '--quiet']);
-      const res = JSON.parse(r.stdout.trim()) as { ok: boolean; md5?: string; bytes?: number; elapsedMs?: number; code?: string };
+      const res = JSON.parse(r.stdout.trim()) as { ok: boolean; md5?: string; bytes?: number; elapsedMs?: number; cpuMs?: number; code?: string };
       if (!res.ok || res.md5 !== md5) throw new Error(`our client failed: ${r.stdout.trim()}`);
       ours.push(res.elapsedMs ?? 0);
+      oursCpu.push(res.cpuMs ?? NaN);
       const plain = await net.exec(cli, [process.execPath, GET, '--server', SERVER, '--file', 'image.bin', '--blksize', String(blksize), '--quiet', '--no-hash']);
       const resN = JSON.parse(plain.stdout.trim()) as { ok: boolean; bytes?: number; elapsedMs?: number };
       if (!resN.ok || resN.bytes !== size) throw new Error(`our client failed: ${plain.stdout.trim()}`);
       oursPlain.push(resN.elapsedMs ?? 0);
-      const c = await net.exec(cli, ['curl', '-sS', '--tftp-blksize', String(blksize), '-o', '/dev/null', '-w', '%{time_total} %{size_download}', `tftp://${SERVER}/image.bin`]);
+      const c = await net.exec(cli, [
+        'bash',
+        '-c',
+        `TIMEFORMAT='%U %S'; time curl -sS --tftp-blksize ${blksize} -o /dev/null -w '%{time_total} %{size_download}' tftp://${SERVER}/image.bin`,
+      ]);
       const [t, n] = c.stdout.trim().split(' ').map(Number);
       if (n !== size) throw new Error(`curl got ${n} bytes of ${size}`);
       curl.push((t ?? 0) * 1000);
+      const [cu, cs] = c.stderr.trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+      curlCpu.push(((cu ?? NaN) + (cs ?? NaN)) * 1000);
     }
     const mbOurs = size / 1e6 / (median(ours) / 1000);
     const mbPlain = size / 1e6 / (median(oursPlain) / 1000);
@@ -81,11 +91,12 @@ try {
       `${(mbOurs / mbCurl).toFixed(2)}x`,
       '>= 1.0x',
       `${mbPlain.toFixed(1)} MB/s (${(mbPlain / mbCurl).toFixed(2)}x)`,
+      `${median(oursCpu).toFixed(0)} / ${median(curlCpu).toFixed(0)}`,
     ]);
   }
   await tftpd.stop();
 
-  const head = ['tftpd-hpa download', 'ours (md5)', 'curl', 'ours/curl', 'goal', 'ours, no hash (like curl)'];
+  const head = ['tftpd-hpa download', 'ours (md5+sha256)', 'curl', 'ours/curl', 'goal', 'ours, no hash (like curl)', 'CPU ms ours/curl'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
