@@ -94,9 +94,13 @@ export class EventBuffer {
   }
 
   private bytes(k: Uint8Array): void {
-    this.reserve(k.length);
-    this.buf.set(k, this.len);
-    this.len += k.length;
+    const n = k.length;
+    this.reserve(n);
+    // a loop: TypedArray#set costs more than it copies for these few bytes
+    const b = this.buf;
+    let o = this.len;
+    for (let i = 0; i < n; i++) b[o++] = k[i] as number;
+    this.len = o;
   }
 
   private optStr(s: string | null): void {

@@ -21,12 +21,17 @@ for (let i = 0; i < 256; i++) {
  */
 export function macText(b: Uint8Array, len = 6): string {
   if (len !== 6 || b.length < 6) return macToString(b, len);
-  const b0 = b[0] as number;
-  const b1 = b[1] as number;
-  const b2 = b[2] as number;
-  const b3 = b[3] as number;
-  const b4 = b[4] as number;
-  const b5 = b[5] as number;
+  return macAt(b, 0);
+}
+
+/** The 6 bytes at `o` (which must exist) as "aa:bb:cc:dd:ee:ff". */
+export function macAt(b: Uint8Array, o: number): string {
+  const b0 = b[o] as number;
+  const b1 = b[o + 1] as number;
+  const b2 = b[o + 2] as number;
+  const b3 = b[o + 3] as number;
+  const b4 = b[o + 4] as number;
+  const b5 = b[o + 5] as number;
   return String.fromCharCode(
     HI[b0] as number, LO[b0] as number, 58,
     HI[b1] as number, LO[b1] as number, 58,

@@ -34,6 +34,12 @@ export interface SubscriberRecord {
 export interface StateView {
   mapping(ip: string): IpMapping | undefined;
   subscriber(id: string): SubscriberRecord | undefined;
+  /**
+   * `subscriber(chaddr)` when that record may be a modem whose last transaction had `xid`
+   * (the modem-duplicate check of every cable ACK); undefined only when it cannot be one.
+   * The store answers most CPE ACKs from a filter, without a lookup.
+   */
+  modemCandidate(chaddr: string, xid: number): SubscriberRecord | undefined;
   /** the active mapping an ACK (chaddr, xid) created recently, for a DECLINE without option 50 */
   mappingByAck(chaddr: string, xid: number): IpMapping | undefined;
 }

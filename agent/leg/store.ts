@@ -152,6 +152,11 @@ export function rowToSubscriber(r: Record<string, unknown>): SubscriberRecord {
   };
 }
 
+const MODEM_FILTER_BITS = 1 << 20;
+function xidHash(xid: number): number {
+  return (Math.imul(xid >>> 0, 0x9e3779b1) >>> 12) & (MODEM_FILTER_BITS - 1);
+}
+
 export class LegStore implements StateView {
   readonly db: DatabaseSync;
   private readonly lockFile: string | undefined;
@@ -167,6 +172,20 @@ export class LegStore implements StateView {
   /** chaddr → ip of the last ACK applied for that client (DECLINE without option 50) */
   private readonly recentAcks = new Map<string, string>();
   private readonly heap = new ExpiryHeap<IpMapping>();
+  // The last lookup of each table: an ACK asks for its IP and subscriber in the rule and
+  // again when applied (a lookup in a table of 10^5 entries misses the CPU caches).
+  private memoIp: string | undefined;
+  private memoMap: IpMapping | undefined;
+  private memoSubId: string | undefined;
+  private memoSub: SubscriberRecord | undefined;
+  /**
+   * One bit per xid hash, set for the last xid of every modem subscriber: a CPE ACK whose
+   * xid no modem used needs no modem-duplicate lookup. Bits are only added (a stale bit costs
+   * a lookup, never a wrong answer); rebuilt from the subscribers when many were set.
+   */
+  private readonly modemXids = new Uint8Array(MODEM_FILTER_BITS >>> 3);
+  private modemMarks = 0;
+  private modemRebuildAt = MODEM_FILTER_BITS >>> 3;
   private activeCount = 0;
   private closed = false;
   /** no state directory: the cache is the whole database (nothing outlives the process) */
@@ -221,6 +240,7 @@ export class LegStore implements StateView {
     for (const r of this.db.prepare('SELECT * FROM subscriber').iterate()) {
       const s = rowToSubscriber(r);
       this.subs.set(s.id, s);
+      if (s.modem) this.markModemXid(s.lastXid);
     }
     for (const r of this.db.prepare('SELECT * FROM mapping').iterate()) {
       const m = rowToMapping(r);
@@ -239,10 +259,43 @@ export class LegStore implements StateView {
 
   // --- StateView
   mapping(ip: string): IpMapping | undefined {
-    return this.maps.get(ip);
+    if (ip === this.memoIp) return this.memoMap;
+    const m = this.maps.get(ip);
+    this.memoIp = ip;
+    this.memoMap = m;
+    return m;
   }
   subscriber(id: string): SubscriberRecord | undefined {
-    return this.subs.get(id);
+    if (id === this.memoSubId) return this.memoSub;
+    const s = this.subs.get(id);
+    this.memoSubId = id;
+    this.memoSub = s;
+    return s;
+  }
+  modemCandidate(chaddr: string, xid: number): SubscriberRecord | undefined {
+    const h = xidHash(xid);
+    if (((this.modemXids[h >>> 3] as number) & (1 << (h & 7))) === 0) return undefined;
+    return this.subscriber(chaddr);
+  }
+  private markModemXid(xid: number): void {
+    if (++this.modemMarks > this.modemRebuildAt) {
+      // many stale bits: start again from the modems' current xids (amortised: the next
+      // rebuild comes after at least twice as many marks as there are modems)
+      this.modemXids.fill(0);
+      let modems = 0;
+      for (const s of this.subs.values()) {
+        if (!s.modem) continue;
+        this.setModemBit(s.lastXid);
+        modems++;
+      }
+      this.modemMarks = 0;
+      this.modemRebuildAt = Math.max(MODEM_FILTER_BITS >>> 3, 2 * modems);
+    }
+    this.setModemBit(xid);
+  }
+  private setModemBit(xid: number): void {
+    const h = xidHash(xid);
+    this.modemXids[h >>> 3] = (this.modemXids[h >>> 3] as number) | (1 << (h & 7));
   }
   mappingByAck(chaddr: string, xid: number): IpMapping | undefined {
     const ip = this.recentAcks.get(chaddr);
@@ -260,7 +313,7 @@ export class LegStore implements StateView {
   // --- changes (cache now, disk at commit)
   // Records are updated in place: the cache owns them, and StateView callers only read.
   applyLogon(op: LogonOp): void {
-    const s = this.subs.get(op.subscriber);
+    const s = this.subscriber(op.subscriber);
     if (s) {
       s.package = op.package;
       s.modem = op.modem;
@@ -268,7 +321,7 @@ export class LegStore implements StateView {
       s.lastChaddr = op.chaddr ?? '';
       s.updatedAt = op.time;
     } else {
-      this.subs.set(op.subscriber, {
+      const n: SubscriberRecord = {
         id: op.subscriber,
         package: op.package,
         modem: op.modem,
@@ -276,11 +329,15 @@ export class LegStore implements StateView {
         lastChaddr: op.chaddr ?? '',
         createdAt: op.time,
         updatedAt: op.time,
-      });
+      };
+      this.subs.set(op.subscriber, n);
+      this.memoSubId = op.subscriber;
+      this.memoSub = n;
     }
     this.markSub(op.subscriber);
+    if (op.modem) this.markModemXid(op.xid ?? 0);
     if (op.modem || op.ip === null) return;
-    let m = this.maps.get(op.ip);
+    let m = this.mapping(op.ip);
     if (!m?.active) this.activeCount++;
     if (m) {
       m.subscriber = op.subscriber;
@@ -304,6 +361,8 @@ export class LegStore implements StateView {
         endReason: null,
       };
       this.maps.set(op.ip, m);
+      this.memoIp = op.ip;
+      this.memoMap = m;
     }
     this.markMap(op.ip);
     if (m.expiresAt !== null) this.heap.push(m.expiresAt, m);
@@ -312,7 +371,7 @@ export class LegStore implements StateView {
   }
 
   applyLogout(op: LogoutOp): void {
-    const m = this.maps.get(op.ip);
+    const m = this.mapping(op.ip);
     if (!m || !m.active) return;
     this.activeCount--;
     m.active = false;

@@ -6,7 +6,8 @@
 import type { DhcpMessage } from '../dhcp/message.ts';
 import { Opt, MessageType } from '../dhcp/message.ts';
 import { decodeRelayAgent } from '../dhcp/relay-agent.ts';
-import { macText } from './format.ts';
+import { macAt, macText } from './format.ts';
+import { macToString } from '../util/bytes.ts';
 
 export interface LegTransaction {
   /** ms since the epoch: capture time, RDR end_time, or the wall clock (live) */
@@ -51,6 +52,26 @@ export function leaseFromOption(b: Uint8Array | undefined): number | undefined {
   return (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
 }
 
+/**
+ * `addRelaySubOptions`, without the intermediate RelayAgentInfo: well-formed data (checked
+ * first, as decodeRelayAgent does, so nothing is added when it is not) is walked in place;
+ * malformed data takes the decoder for its error text.
+ */
+function addRelaySubOptionsFast(opts: Map<string, Uint8Array>, data: Uint8Array): string | undefined {
+  const n = data.length;
+  let i = 0;
+  while (i < n) {
+    if (i + 1 >= n) return addRelaySubOptions(opts, data);
+    i += 2 + (data[i + 1] as number);
+  }
+  if (i !== n) return addRelaySubOptions(opts, data);
+  for (i = 0; i < n; i += 2 + (data[i + 1] as number)) {
+    const k = SUB_KEY[data[i] as number] as string;
+    if (!opts.has(k)) opts.set(k, data.subarray(i + 2, i + 2 + (data[i + 1] as number)));
+  }
+  return undefined;
+}
+
 /** Adds option 82's sub-options as "82.N" to `opts`; returns an error text when malformed. */
 export function addRelaySubOptions(opts: Map<string, Uint8Array>, data: Uint8Array): string | undefined {
   try {
@@ -85,6 +106,70 @@ export function ignoredTransaction(payload: Uint8Array, messageType: number, tim
   const ciaddr = ipAt(payload, 12);
   const xid = (((payload[4] as number) << 24) | ((payload[5] as number) << 16) | ((payload[6] as number) << 8) | (payload[7] as number)) >>> 0;
   return { time, messageType, xid, chaddr: '', ciaddr, yiaddr: ipAt(payload, 16), renewing: ciaddr !== ZERO_IP, options: NO_OPTIONS };
+}
+
+const OPTIONS_AT = 240;
+const CHADDR_AT = 28;
+// per option code: the walk (generation) that last saw it, to find repeated codes
+const seen = new Uint32Array(256);
+let walk = 0;
+
+/**
+ * `fromDhcpMessage(decodeMessage(payload), time)` straight from the wire, for an ACK,
+ * RELEASE or DECLINE whose type `peekMessageType(payload)` read (so the payload decodes):
+ * no copy, no DhcpMessage, option data are views into `payload` (the caller processes the
+ * transaction before that buffer is reused). Returns undefined for what only the full decode
+ * handles: option overload (52) or an option split into several instances (RFC 3396).
+ */
+export function fromPayload(payload: Uint8Array, messageType: number, time: number): LegTransaction | undefined {
+  walk = (walk + 1) >>> 0;
+  if (walk === 0) {
+    seen.fill(0);
+    walk = 1;
+  }
+  const options = new Map<string, Uint8Array>();
+  let relayError: string | undefined;
+  const n = payload.length;
+  let i = OPTIONS_AT;
+  for (;;) {
+    if (i >= n) return undefined;
+    const code = payload[i] as number;
+    if (code === Opt.PAD) {
+      i++;
+      continue;
+    }
+    if (code === Opt.END) break;
+    if (code === Opt.OVERLOAD || seen[code] === walk || i + 1 >= n) return undefined;
+    seen[code] = walk;
+    const st = i + 2;
+    const end = st + (payload[i + 1] as number);
+    if (end > n) return undefined;
+    const data = payload.subarray(st, end);
+    options.set(CODE_KEY[code] as string, data);
+    if (code === Opt.RELAY_AGENT) relayError = addRelaySubOptionsFast(options, data);
+    i = end;
+  }
+  const hlen = payload[2] as number;
+  const ciaddr = ipAt(payload, 12);
+  const tx: LegTransaction = {
+    time,
+    messageType,
+    xid: (((payload[4] as number) << 24) | ((payload[5] as number) << 16) | ((payload[6] as number) << 8) | (payload[7] as number)) >>> 0,
+    chaddr: hlen === 6 || hlen < 1 || hlen > 16 ? macAt(payload, CHADDR_AT) : macToString(payload.subarray(CHADDR_AT, CHADDR_AT + 16), hlen),
+    ciaddr,
+    yiaddr: ipAt(payload, 16),
+    renewing: ciaddr !== ZERO_IP,
+    options,
+  };
+  const lease = leaseFromOption(options.get('51'));
+  if (lease !== undefined) tx.leaseSeconds = lease;
+  if (relayError !== undefined) tx.relayError = relayError;
+  if (messageType === MessageType.RELEASE && ciaddr !== ZERO_IP) tx.releasedIp = ciaddr;
+  if (messageType === MessageType.DECLINE) {
+    const req = ipOf(options.get('50'));
+    if (req !== undefined && req !== ZERO_IP) tx.releasedIp = req;
+  }
+  return tx;
 }
 
 /**

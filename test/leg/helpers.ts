@@ -77,6 +77,7 @@ export function view(maps: IpMapping[] = [], subs: SubscriberRecord[] = []): Sta
   return {
     mapping: (ip) => m.get(ip),
     subscriber: (id) => s.get(id),
+    modemCandidate: (chaddr) => s.get(chaddr),
     mappingByAck: (chaddr, xid) => maps.find((x) => x.active && x.chaddr === chaddr && x.xid === xid),
   };
 }

@@ -97,3 +97,53 @@ describe('LegStore (node:sqlite)', () => {
     s.close();
   });
 });
+
+describe('LegStore lookups used by the rules', () => {
+  function modemLogon(mac: string, xid: number, time = T0): LogonOp {
+    return { kind: 'logon', subscriber: mac, ip: '198.18.80.1', modem: true, leaseSeconds: 600, expiresAt: time + 600_000, package: null, time, chaddr: mac, xid, transaction: 'initial' };
+  }
+  const mac = (n: number): string => `02:0d:00:${((n >>> 16) & 255).toString(16).padStart(2, '0')}:${((n >>> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
+
+  it('modemCandidate: every modem is found by its last xid (also after a restart and filter rebuilds); most other xids need no lookup', () => {
+    const dir = tmp();
+    const s = new LegStore(dir);
+    const last = new Map<string, number>();
+    // more modem logons than the filter takes before it is rebuilt
+    for (let i = 0; i < 300_000; i++) {
+      const m = mac(i % 50_000);
+      const xid = (i * 2654435761) >>> 0;
+      s.applyLogon(modemLogon(m, xid, T0 + i));
+      last.set(m, xid);
+    }
+    // a CPE logon of a modem's subscriber keeps the record a modem only when the op says so
+    s.applyLogon(logon('198.18.80.10', mac(1)));
+    for (const [m, xid] of last) {
+      if (m === mac(1)) continue;
+      expect(s.modemCandidate(m, xid)).toBe(s.subscriber(m));
+    }
+    let answered = 0;
+    for (let x = 0; x < 10_000; x++) if (s.modemCandidate(mac(x % 50_000), 0x7fff0000 + x) !== undefined) answered++;
+    expect(answered).toBeLessThan(5_000);
+    s.commit();
+    s.close();
+    const b = new LegStore(dir);
+    for (const [m, xid] of last) if (m !== mac(1)) expect(b.modemCandidate(m, xid)).toMatchObject({ id: m, modem: true, lastXid: xid });
+    b.close();
+  });
+
+  it('mapping and subscriber lookups see records created and changed since the last lookup', () => {
+    const s = new LegStore();
+    expect(s.mapping('198.18.80.10')).toBeUndefined();
+    expect(s.subscriber('sub1')).toBeUndefined();
+    s.applyLogon(logon('198.18.80.10', 'sub1'));
+    expect(s.mapping('198.18.80.10')).toMatchObject({ subscriber: 'sub1', active: true });
+    expect(s.subscriber('sub1')).toMatchObject({ package: 'gold' });
+    s.applyLogout({ kind: 'logout', subscriber: 'sub1', ip: '198.18.80.10', modem: false, reason: 'release', time: T0 + 1, chaddr: CPE, xid: 8, transaction: 'release' });
+    expect(s.mapping('198.18.80.10')).toMatchObject({ active: false, endReason: 'release' });
+    expect(s.mapping('198.18.80.11')).toBeUndefined();
+    s.applyLogon(logon('198.18.80.11', 'sub2'));
+    expect(s.mapping('198.18.80.11')).toMatchObject({ subscriber: 'sub2' });
+    expect(s.subscriber('sub2')).toBeDefined();
+    s.close();
+  });
+});

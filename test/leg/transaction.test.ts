@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeMessage, encodeMessage, peekMessageType } from '../../agent/dhcp/codec.ts';
-import { fromDhcpMessage, ignoredTransaction, isLegMessageType } from '../../agent/leg/transaction.ts';
+import { fromDhcpMessage, fromPayload, ignoredTransaction, isLegMessageType } from '../../agent/leg/transaction.ts';
 import { buildMessage } from '../../scripts/bench/gen-dhcp-capture.ts';
 import { dhcpPayloads } from '../dhcp/captures.ts';
 
@@ -34,5 +34,76 @@ describe('ignoredTransaction equals fromDhcpMessage(decodeMessage(…)) for igno
       { numRuns: 500 },
     );
     expect(n).toBeGreaterThan(100);
+  });
+});
+
+describe('fromPayload equals fromDhcpMessage(decodeMessage(…)) for ACK, RELEASE, DECLINE', () => {
+  /** checks the wire path; returns whether it answered (undefined = left to the full decode) */
+  function checkWire(payload: Uint8Array): 'wire' | 'full' | 'other' {
+    const type = peekMessageType(payload);
+    if (type === undefined || !isLegMessageType(type)) return 'other';
+    const tx = fromPayload(payload, type, T);
+    if (tx === undefined) return 'full';
+    expect(tx).toEqual(fromDhcpMessage(decodeMessage(payload), T));
+    return 'wire';
+  }
+
+  it('on the shared captures', () => {
+    const seen = new Map<string, number>();
+    for (const p of dhcpPayloads()) {
+      const r = checkWire(p.payload);
+      seen.set(r, (seen.get(r) ?? 0) + 1);
+    }
+    expect(seen.get('wire')).toBeGreaterThan(3);
+  });
+
+  const sub = fc.record({ code: fc.constantFrom(1, 2, 6, 9), data: fc.oneof(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.uint8Array({ maxLength: 12 })) });
+  const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
+  const msg = fc.record({
+    type: fc.constantFrom(5, 7, 4),
+    xid: fc.nat({ max: 0xffffffff }),
+    chaddr: fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')),
+    hlen: fc.constantFrom(6, 6, 0, 1, 16, 17, 255),
+    ciaddr: fc.oneof(fc.constant('0.0.0.0'), ip),
+    yiaddr: ip,
+    lease: fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
+    relay: fc.option(fc.array(sub, { maxLength: 3 }), { nil: undefined }),
+    extra: fc.array(fc.record({ code: fc.constantFrom(50, 60, 61, 12, 77, 125), data: fc.uint8Array({ maxLength: 8 }) }), { maxLength: 4 }),
+    badRelay: fc.boolean(),
+    split: fc.boolean(),
+  });
+
+  it('on random messages (relay sub-options, odd hlen, bad option 82); overload and split options are left to the full decode', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(msg, (s) => {
+        const extra = s.extra.filter((o, i) => s.extra.findIndex((x) => x.code === o.code) === i);
+        const m = buildMessage({ type: s.type, xid: s.xid, chaddr: s.chaddr, ciaddr: s.ciaddr, yiaddr: s.yiaddr, lease: s.lease, options: extra, relay: s.relay });
+        m.hlen = s.hlen;
+        if (s.badRelay) m.options.push({ code: 82, data: new Uint8Array([2, 9, 1]) });
+        m.options = m.options.filter((o, i) => m.options.findIndex((x) => x.code === o.code) === i);
+        let e = encodeMessage(m);
+        if (s.split) {
+          // option 60 written twice: RFC 3396 concatenation, only the full decoder does it
+          const b = new Uint8Array(e.length + 8);
+          b.set(e.subarray(0, 240));
+          b.set([60, 2, 0x61, 0x62, 60, 2, 0x63, 0x64], 240);
+          b.set(e.subarray(240), 248);
+          e = b;
+        }
+        const r = checkWire(e);
+        seen.add(r);
+        expect(r).toBe(s.split ? 'full' : 'wire');
+        // the same message with its options overloaded into file/sname
+        try {
+          const o = encodeMessage(m, { maxSize: 300 });
+          if (o[240] === 52 || o[243] === 52) expect(checkWire(o)).toBe('full');
+        } catch {
+          /* does not fit */
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    expect(seen).toEqual(new Set(['wire', 'full']));
   });
 });

@@ -28,7 +28,7 @@ export function ackRule(tx: LegTransaction, kind: 'initial' | 'extension' | 'ack
   // A repeat of the transaction already applied is recognised before anything else: the
   // client-side leg of a relayed ACK has no option 82 but is the same logon.
   if (lease.ok && isDuplicateAck(prev, tx, lease.expiresAt, lease.seconds, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
-  if (cfg.cable && isDuplicateModemAck(view.subscriber(tx.chaddr), tx, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
+  if (cfg.cable && isDuplicateModemAck(view.modemCandidate(tx.chaddr, tx.xid), tx, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
   const sid = resolveSubscriberId(tx, cfg);
   const reject = (reason: string, subscriber: string | null = null, modem = false): Op[] => [
     { kind: 'rejected', reason, subscriber, ip, modem, leaseSeconds: lease.ok ? lease.seconds : null, time: tx.time, chaddr: tx.chaddr, xid: tx.xid, transaction },

@@ -4,7 +4,7 @@ import { dhcpFromRecord, isDhcpPort } from '../../pcap/dhcp.ts';
 import { udpSpan } from '../../pcap/frames.ts';
 import { decodeMessage, peekMessageType } from '../../dhcp/codec.ts';
 import type { LegEngine } from '../engine.ts';
-import { fromDhcpMessage, ignoredTransaction, isLegMessageType } from '../transaction.ts';
+import { fromDhcpMessage, fromPayload, ignoredTransaction, isLegMessageType } from '../transaction.ts';
 
 /** Feeds one capture record; returns false when it was not DHCP (other traffic is counted, not an error). */
 export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
@@ -16,11 +16,14 @@ export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
   }
   if (!u.truncated) {
     // Most of the traffic (DISCOVER, OFFER, REQUEST …) is only counted: its type is read in
-    // place. A payload that would not decode takes the full path below, for its error.
+    // place; ACK, RELEASE and DECLINE are read from the wire (the full decode only for
+    // overload or split options). A payload that would not decode takes the path below,
+    // for its error.
     const payload = rec.data.subarray(u.start, u.end);
     const type = peekMessageType(payload);
     if (type !== undefined) {
-      engine.process(isLegMessageType(type) ? fromDhcpMessage(decodeMessage(payload), time) : ignoredTransaction(payload, type, time));
+      if (!isLegMessageType(type)) engine.process(ignoredTransaction(payload, type, time));
+      else engine.process(fromPayload(payload, type, time) ?? fromDhcpMessage(decodeMessage(payload), time));
       return true;
     }
   }
