@@ -318,7 +318,9 @@ export class LegStore implements StateView {
       s.package = op.package;
       s.modem = op.modem;
       s.lastXid = op.xid ?? 0;
-      s.lastChaddr = op.chaddr ?? '';
+      // equal text keeps the stored string: a fresh copy per ACK would only become old garbage
+      const c = op.chaddr ?? '';
+      if (s.lastChaddr !== c) s.lastChaddr = c;
       s.updatedAt = op.time;
     } else {
       const n: SubscriberRecord = {
@@ -340,8 +342,9 @@ export class LegStore implements StateView {
     let m = this.mapping(op.ip);
     if (!m?.active) this.activeCount++;
     if (m) {
-      m.subscriber = op.subscriber;
-      m.chaddr = op.chaddr ?? '';
+      if (m.subscriber !== op.subscriber) m.subscriber = op.subscriber;
+      const c = op.chaddr ?? '';
+      if (m.chaddr !== c) m.chaddr = c;
       m.xid = op.xid ?? 0;
       m.leaseSeconds = op.leaseSeconds;
       m.expiresAt = op.expiresAt;

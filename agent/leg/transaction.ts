@@ -67,7 +67,7 @@ function addRelaySubOptionsFast(opts: Map<string, Uint8Array>, data: Uint8Array)
   if (i !== n) return addRelaySubOptions(opts, data);
   for (i = 0; i < n; i += 2 + (data[i + 1] as number)) {
     const k = SUB_KEY[data[i] as number] as string;
-    if (!opts.has(k)) opts.set(k, data.subarray(i + 2, i + 2 + (data[i + 1] as number)));
+    if (!opts.has(k)) opts.set(k, new Uint8Array(data.buffer, data.byteOffset + i + 2, data[i + 1] as number));
   }
   return undefined;
 }
@@ -144,7 +144,8 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
     const st = i + 2;
     const end = st + (payload[i + 1] as number);
     if (end > n) return undefined;
-    const data = payload.subarray(st, end);
+    // a view made by the constructor: cheaper than subarray (no species lookup)
+    const data = new Uint8Array(payload.buffer, payload.byteOffset + st, end - st);
     options.set(CODE_KEY[code] as string, data);
     if (code === Opt.RELAY_AGENT) relayError = addRelaySubOptionsFast(options, data);
     i = end;

@@ -39,7 +39,7 @@ export async function replayFile(engine: LegEngine, file: string, opts: { should
     throw new AgentError('LEG_REPLAY_OPEN', `cannot open capture ${file}: ${e instanceof Error ? e.message : String(e)}`, { file });
   }
   const stream = new CaptureStream({ strict: false });
-  const buf = Buffer.allocUnsafe(opts.chunkSize ?? 1 << 20);
+  const chunkSize = opts.chunkSize ?? 1 << 20;
   const res: ReplayResult = { records: 0, skipped: 0, dhcp: 0, garbled: 0, stopped: false };
   let id: string | undefined;
   let resumeAt = 0;
@@ -48,8 +48,10 @@ export async function replayFile(engine: LegEngine, file: string, opts: { should
   engine.trackPosition(() => (id === undefined || index === 0 ? undefined : { source: `${REPLAY_SOURCE}:${id}`, position: { captureId: id, index, time } }));
   try {
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      const records = n > 0 ? stream.push(new Uint8Array(buf.subarray(0, n))) : [];
+      // a fresh chunk per read: records are views into it (no copy of a reused buffer)
+      const buf = Buffer.allocUnsafeSlow(chunkSize);
+      const n = readSync(fd, buf, 0, chunkSize, null);
+      const records = n > 0 ? stream.push(n === chunkSize ? buf : buf.subarray(0, n)) : [];
       if (n === 0) stream.end();
       for (const rec of records) {
         if (id === undefined) {
