@@ -32,6 +32,8 @@ const NULL = keys('null');
 export class EventBuffer {
   private buf: Buffer = Buffer.allocUnsafe(1 << 16);
   private len = 0;
+  /** no byte above 0x7f since the last take(): the batch decodes as latin1 (a plain copy) */
+  private ascii = true;
   /** events in the buffer */
   count = 0;
 
@@ -80,8 +82,9 @@ export class EventBuffer {
 
   /** The buffered lines as one string; empties the buffer. */
   take(): string {
-    const s = this.buf.toString('utf8', 0, this.len);
+    const s = this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
     this.len = 0;
+    this.ascii = true;
     this.count = 0;
     return s;
   }
@@ -131,7 +134,9 @@ export class EventBuffer {
   private slowStr(s: string): void {
     const j = JSON.stringify(s);
     this.reserve(3 * j.length);
-    this.len += this.buf.write(j, this.len, 'utf8');
+    const n = this.buf.write(j, this.len, 'utf8');
+    if (n !== j.length) this.ascii = false; // more bytes than UTF-16 units: something beyond ASCII
+    this.len += n;
   }
 
   private num(n: number | null): void {

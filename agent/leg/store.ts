@@ -164,7 +164,8 @@ export class LegStore implements StateView {
   private readonly subs = new Map<string, SubscriberRecord>();
   private readonly dirtyMaps = new Set<string>();
   private readonly dirtySubs = new Set<string>();
-  private readonly counters = new Map<string, number>();
+  /** counter cells: one lookup per count (every message counts twice) */
+  private readonly counters = new Map<string, { value: number }>();
   private countersDirty = false;
   private changed = false;
   private readonly positions = new Map<string, Position>();
@@ -251,7 +252,7 @@ export class LegStore implements StateView {
         this.recentAcks.set(m.chaddr, m.ip);
       }
     }
-    for (const r of this.db.prepare('SELECT name, value FROM counter').iterate()) this.counters.set(str(r.name), num(r.value));
+    for (const r of this.db.prepare('SELECT name, value FROM counter').iterate()) this.counters.set(str(r.name), { value: num(r.value) });
     for (const r of this.db.prepare('SELECT * FROM position').iterate()) {
       this.positions.set(str(r.source), { captureId: str(r.capture_id), index: num(r.idx), time: num(r.time) });
     }
@@ -423,11 +424,13 @@ export class LegStore implements StateView {
   }
 
   count(name: string, by = 1): void {
-    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+    const c = this.counters.get(name);
+    if (c) c.value += by;
+    else this.counters.set(name, { value: by });
     this.countersDirty = true;
   }
   counterValues(): Record<string, number> {
-    return Object.fromEntries([...this.counters.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    return Object.fromEntries([...this.counters.entries()].map(([n, c]): [string, number] => [n, c.value]).sort(([a], [b]) => a.localeCompare(b)));
   }
 
   position(source: string): Position | undefined {
@@ -462,7 +465,7 @@ export class LegStore implements StateView {
         const m = this.maps.get(ip) as IpMapping;
         upMap.run(m.ip, m.subscriber, m.chaddr, m.xid, m.leaseSeconds, m.expiresAt, m.updatedAt, m.active ? 1 : 0, m.endReason);
       }
-      if (this.countersDirty) for (const [n, v] of this.counters) upCounter.run(n, v);
+      if (this.countersDirty) for (const [n, c] of this.counters) upCounter.run(n, c.value);
       for (const s of this.dirtyPositions) {
         const p = this.positions.get(s) as Position;
         upPos.run(s, p.captureId, p.index, p.time);
