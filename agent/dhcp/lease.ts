@@ -4,14 +4,10 @@
  * on the clock the state machine was given).
  */
 import type { Option43Offer } from '../option43/types.ts';
+import type { LeaseConfig } from '../../platform/types.ts';
 
-export interface Lease {
-  iface: string;
-  address: string;
-  prefixLength: number;
-  routers: string[];
-  dns: string[];
-  domain?: string;
+/** What the network backend applies (iface, address/prefix, routers, DNS, domain), plus: */
+export interface Lease extends LeaseConfig {
   serverId: string;
   leaseSeconds: number;
   renewSeconds: number;

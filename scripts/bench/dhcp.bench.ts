@@ -4,7 +4,8 @@
  * either, with a script that configures address, route and resolv.conf like we do). N runs each,
  * interleaved, median wall time per process, the ratio (goal ≤ 1.1×), plus our in-process
  * protocol time (first DISCOVER sent → lease bound and applied, from the agent's JSON log) and
- * the bare start-up of the agent (`--version`), so Node's start-up cost is visible.
+ * the bare start-up of the agent (`--version`), so Node's start-up cost is visible, and both
+ * clients' DISCOVER → ACK as seen on the wire (tcpdump on the server's bridge, same clock).
  * Goals are reported, not asserted. Run: node scripts/bench/dhcp.bench.ts [runs]
  */
 import { spawn } from 'node:child_process';
@@ -12,7 +13,13 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { startDhcpLab } from '../lab/dhcp-lab.ts';
+import { waitFor } from '../lab/netns.ts';
+import { readCapture } from '../../agent/pcap/reader.ts';
+import { dhcpPackets } from '../../agent/pcap/dhcp.ts';
+import { messageType } from '../../agent/dhcp/options.ts';
+import { MessageType } from '../../agent/dhcp/message.ts';
 
 /** CPE_AGENT_BIN: another build of the agent to compare (e.g. one without inline source maps) */
 const AGENT = process.env.CPE_AGENT_BIN ?? fileURLToPath(new URL('../../dist/cpe-agent', import.meta.url));
@@ -52,6 +59,24 @@ function protocolMs(stderr: string): number | undefined {
   return sent !== undefined && bound !== undefined ? bound - sent : undefined;
 }
 
+/** Per run: the first DISCOVER → the ACK of the same xid, from the capture, by who ran then. */
+function wireTimes(bytes: Uint8Array, windows: { who: 'ours' | 'udhcpc'; from: number; to: number }[]): { ours: number[]; udhcpc: number[] } {
+  const discover = new Map<number, number>();
+  const out = { ours: [] as number[], udhcpc: [] as number[] };
+  for (const p of dhcpPackets(readCapture(bytes).records)) {
+    if (!p.message) continue;
+    const t = messageType(p.message);
+    if (t === MessageType.DISCOVER && !discover.has(p.message.xid)) discover.set(p.message.xid, p.time);
+    const d = discover.get(p.message.xid);
+    if (t === MessageType.ACK && d !== undefined) {
+      discover.delete(p.message.xid);
+      const w = windows.find((x) => d >= x.from - 5 && d <= x.to + 5);
+      if (w) out[w.who].push(p.time - d);
+    }
+  }
+  return out;
+}
+
 const offer = { protocol: 'tftp' as const, server: '198.18.16.1', softwareFile: 'fs.bin', softwareMd5: 'd41d8cd98f00b204e9800998ecf8427e', flags: 0, unknown: [] };
 const lab = await startDhcpLab({ subnet: '198.18.16', classes: { 'FS-0900E': offer }, leaseSeconds: 600, clients: 1 });
 const tmp = await mkdtemp(join(tmpdir(), 'cpd-bench-'));
@@ -68,23 +93,42 @@ try {
   const proto: number[] = [];
   const udhcpc: number[] = [];
   const startup: number[] = [];
+  // the wire view: every DHCP packet on the server's bridge, with kernel timestamps
+  const pcap = join(tmp, 'wire.pcap');
+  const dump = lab.netns.spawn(lab.serverNs, ['/usr/bin/tcpdump', '-i', lab.serverIface, '-U', '-n', '-w', pcap, 'udp port 67 or udp port 68']);
+  let dumpErr = '';
+  dump.stderr?.on('data', (d: Buffer) => (dumpErr += d.toString()));
+  await waitFor(() => dumpErr.includes('listening on'), 'tcpdump to listen');
+  const windows: { who: 'ours' | 'udhcpc'; from: number; to: number }[] = [];
+  const window = async <T>(who: 'ours' | 'udhcpc', f: () => Promise<T>): Promise<T> => {
+    const from = Date.now();
+    const r = await f();
+    windows.push({ who, from, to: Date.now() });
+    return r;
+  };
   for (let i = 0; i < RUNS; i++) {
     await flush();
-    const a = await timed(['ip', 'netns', 'exec', ns, AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--once', '--json', '--no-arp-check', '--log-format', 'json', '--resolv-conf', join(tmp, 'resolv-ours')], {
+    const a = await window('ours', () => timed(['ip', 'netns', 'exec', ns, AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'FS-0900E', '--once', '--json', '--no-arp-check', '--log-format', 'json', '--resolv-conf', join(tmp, 'resolv-ours')], {
       CPE_AGENT_LOG_LEVEL: 'debug',
-    });
+    }));
     if (a.code !== 0) throw new Error(`agent failed: ${a.stderr}`);
     ours.push(a.ms);
     const p = protocolMs(a.stderr);
     if (p !== undefined) proto.push(p);
     await flush();
-    const b = await timed(['ip', 'netns', 'exec', ns, 'busybox', 'udhcpc', '-i', 'wan0', '-V', 'FS-0900E', '-O', '43', '-q', '-n', '-f', '-t', '5', '-s', script]);
+    const b = await window('udhcpc', () => timed(['ip', 'netns', 'exec', ns, 'busybox', 'udhcpc', '-i', 'wan0', '-V', 'FS-0900E', '-O', '43', '-q', '-n', '-f', '-t', '5', '-s', script]));
     if (b.code !== 0) throw new Error(`udhcpc failed: ${b.stderr}`);
     udhcpc.push(b.ms);
     startup.push((await timed(['ip', 'netns', 'exec', ns, AGENT, '--version'])).ms);
   }
+  await new Promise((r) => setTimeout(r, 200));
+  dump.kill('SIGINT');
+  await new Promise((r) => dump.once('exit', r));
+  const wire = wireTimes(await readFile(pcap), windows);
   const o = median(ours);
   const u = median(udhcpc);
+  const wo = median(wire.ours);
+  const wu = median(wire.udhcpc);
   const rows: [string, string, string, string][] = [
     ['DISCOVER→BOUND, whole process (median ms)', o.toFixed(1), u.toFixed(1), `${(o / u).toFixed(2)}× (goal ≤ 1.10×)`],
     ['  of which: agent start-up only (--version)', median(startup).toFixed(1), '-', '-'],
@@ -92,6 +136,7 @@ try {
     // a resident agent (how it runs on the modem) starts DISCOVER at link-up, not at exec:
     // its protocol part against udhcpc's whole run (which includes udhcpc's own ~1 ms exec)
     ['protocol part vs udhcpc whole process', median(proto).toFixed(1), u.toFixed(1), `${(median(proto) / u).toFixed(2)}×`],
+    [`on the wire: DISCOVER → ACK (n=${wire.ours.length}/${wire.udhcpc.length})`, wo.toFixed(1), wu.toFixed(1), `${(wo / wu).toFixed(2)}×`],
   ];
   process.stdout.write(`runs: ${RUNS} each, ISC dhcpd in a namespace lab, no ARP check on either side\n`);
   process.stdout.write(`${'measure'.padEnd(52)} ${'cpe-agent'.padStart(10)} ${'udhcpc'.padStart(10)}  ratio\n`);

@@ -9,19 +9,10 @@ import { dhcpFrame, ipUdp, sll, sll2, ethernet } from './fixtures.ts';
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
 import { dhcpMessage } from './fixtures.ts';
 import { captureBytes } from '../dhcp/captures.ts';
+import { errorOf } from '../helpers/errors.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 18, 0, 0);
 const frames: FrameIn[] = [1, 2, 3, 4].map((i) => ({ time: T0 + i * 1000 + i * 0.25, data: dhcpFrame(0x1000 + i, i % 2 ? 1 : 2) }));
-
-function errorOf(f: () => unknown): AgentError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AgentError) return e;
-    throw e;
-  }
-  throw new Error('expected an AgentError');
-}
 
 const summary = (rs: CaptureRecord[]): [number, number, number, number][] => rs.map((r) => [r.frame, r.time, r.linkType, r.data.length]);
 
