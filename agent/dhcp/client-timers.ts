@@ -3,6 +3,7 @@
  * deterministic PRNG (mulberry32): randomness enters only through the seed.
  */
 import type { Lease } from './lease.ts';
+import { mulberry32Step } from '../util/prng.ts';
 
 /** Initial retransmission delay and its cap (RFC 2131 §4.1: 4, 8, 16, 32, 64 s). */
 export const RETRANSMIT_BASE_MS = 4_000;
@@ -32,12 +33,7 @@ export const INFINITE_LEASE = 0xffffffff;
 
 /** One PRNG draw: a float in [0, 1) and the next state. */
 export function nextRandom(rng: number): [number, number] {
-  const next = (rng + 0x6d2b79f5) >>> 0;
-  let t = next;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  const out = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  return [out, next];
+  return mulberry32Step(rng);
 }
 
 /** A fresh 32-bit xid and the next PRNG state. */

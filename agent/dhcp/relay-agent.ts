@@ -5,6 +5,7 @@
  * Pure. Malformed data throws AgentError DHCP_BAD_OPTION with details.code 82 and offset.
  */
 import { AgentError } from '../errors.ts';
+import { encodeTlv } from '../util/tlv.ts';
 
 export const RelaySub = {
   CIRCUIT_ID: 1,
@@ -57,7 +58,6 @@ export function decodeRelayAgent(data: Uint8Array): RelayAgentInfo {
 
 /** Builds option 82 data from sub-options (each at most 255 bytes; the codec splits the option per RFC 3396 if needed). */
 export function encodeRelayAgent(subOptions: readonly RelaySubOption[]): Uint8Array {
-  let n = 0;
   for (const s of subOptions) {
     if (!Number.isInteger(s.code) || s.code < 0 || s.code > 255) {
       throw new AgentError('DHCP_ENCODE_INVALID', `option 82 sub-option code must be 0..255, got ${s.code}`, { code: 82 });
@@ -65,15 +65,6 @@ export function encodeRelayAgent(subOptions: readonly RelaySubOption[]): Uint8Ar
     if (s.data.length > 255) {
       throw new AgentError('DHCP_ENCODE_INVALID', `option 82 sub-option ${s.code} is ${s.data.length} bytes, at most 255`, { code: 82, subOption: s.code });
     }
-    n += 2 + s.data.length;
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const s of subOptions) {
-    out[o] = s.code;
-    out[o + 1] = s.data.length;
-    out.set(s.data, o + 2);
-    o += 2 + s.data.length;
-  }
-  return out;
+  return encodeTlv(subOptions);
 }

@@ -7,6 +7,7 @@ import type { Option43Offer, UnknownSubOption } from './types.ts';
 import type { Md5Field, Option43Profile, SubOptionDef, TextField } from './profile.ts';
 import { AgentError } from '../errors.ts';
 import { toHex } from '../util/bytes.ts';
+import { encodeTlv } from '../util/tlv.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8enc = new TextEncoder();
@@ -238,15 +239,5 @@ export function encodeOption43(offer: Option43Offer, profile: Option43Profile, o
     if (d.length > 255) throw new AgentError('OPT43_ENCODE_INVALID', `unknown sub-option ${u.code} is ${d.length} bytes, at most 255`, { subOption: u.code });
     items.push({ code: u.code, data: d });
   }
-  let n = 0;
-  for (const it of items) n += 2 + it.data.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const it of items) {
-    out[o] = it.code;
-    out[o + 1] = it.data.length;
-    out.set(it.data, o + 2);
-    o += 2 + it.data.length;
-  }
-  return out;
+  return encodeTlv(items);
 }

@@ -15,6 +15,7 @@ import { BOOTREPLY, BOOTREQUEST, MessageType, Opt } from '../../agent/dhcp/messa
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
 import { encodeRelayAgent } from '../../agent/dhcp/relay-agent.ts';
 import { parseIpv4, parseMac } from '../../agent/util/bytes.ts';
+import { mulberry32 } from '../../agent/util/prng.ts';
 
 export function pcapFileHeader(linkType = 1): Uint8Array {
   const b = Buffer.alloc(24);
@@ -161,16 +162,7 @@ export function writePcap(file: string, records: Iterable<[number, Uint8Array]>)
 }
 
 /** Deterministic PRNG (mulberry32) so a seed always gives the same capture. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 function mac(prefix: number, n: number): string {
   return [2, prefix, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((x) => x.toString(16).padStart(2, '0')).join(':');

@@ -11,6 +11,7 @@
  * Prints "listening" once bound and, on SIGTERM, one JSON line of counters.
  */
 import dgram, { type Socket } from 'node:dgram';
+import { mulberry32 } from '../../agent/util/prng.ts';
 
 const [listenAddr = '', listenPort = '', serverAddr = '', serverPort = '', lossArg = '0', dupArg = '0', seedArg = '1'] = process.argv.slice(2);
 if (!listenAddr || !listenPort || !serverAddr || !serverPort) {
@@ -20,14 +21,7 @@ if (!listenAddr || !listenPort || !serverAddr || !serverPort) {
 const LOSS = Number(lossArg);
 const DUP = Number(dupArg);
 
-let seed = Number(seedArg) >>> 0;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = mulberry32(Number(seedArg));
 
 const stats = { forwarded: 0, dropped: 0, duplicated: 0 };
 

@@ -9,20 +9,12 @@ import fc from 'fast-check';
 import { initialState, step, type TftpAction, type TftpEvent, type TftpState } from '../../agent/transfer/tftp-machine.ts';
 import { makeConfig } from '../../agent/transfer/tftp-options.ts';
 import { decodePacket, encodePacket, type TftpPacket } from '../../agent/transfer/tftp-packets.ts';
+import { mulberry32 } from '../../agent/util/prng.ts';
 
 const SERVER = '198.18.32.1';
 const SPORT = 5000;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Net {
   at: number;
