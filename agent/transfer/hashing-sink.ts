@@ -1,6 +1,8 @@
 /**
- * A ByteSink that computes MD5 and SHA-256 of everything that passes through it, in
- * order, and forwards each chunk to an inner sink (a slot writer, or nothing). A chunk is
+ * ByteSinks that hash everything passing through them, in order, and forward each chunk to
+ * an inner sink (a slot writer, or nothing): `Md5Sink` (the stream check of an image: MD5
+ * is what option 43 announces) and `HashingSink` (MD5 + SHA-256: read-backs and
+ * configuration files, where the SHA-256 is recorded). A chunk is
  * counted and hashed only after the inner sink accepted it, so `bytes`/digests always
  * describe exactly what the inner sink holds.
  *
@@ -15,10 +17,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ByteSink } from './types.ts';
 
-export interface Digests {
+export interface Md5Digest {
   bytes: number;
   /** lowercase hex */
   md5: string;
+}
+
+export interface Digests extends Md5Digest {
   /** lowercase hex */
   sha256: string;
 }
@@ -36,22 +41,24 @@ function isThenable(v: unknown): v is PromiseLike<void> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-export class HashingSink implements ByteSink {
+/** Staging and forwarding shared by both sinks; `sha256` null = MD5 only. */
+abstract class StagedHashSink implements ByteSink {
   private readonly inner: ByteSink | undefined;
-  private readonly md5: Hash = createHash('md5');
-  private readonly sha256: Hash = createHash('sha256');
+  protected readonly md5: Hash = createHash('md5');
+  private readonly sha256: Hash | null;
   private readonly stage: Uint8Array = new Uint8Array(STAGE);
   private staged = 0;
   private flushQueued = false;
   private count = 0;
-  private finished: Digests | undefined;
+  protected ended = false;
   private readonly flushTask = (): void => {
     this.flushQueued = false;
     this.flush();
   };
 
-  constructor(inner?: ByteSink) {
+  constructor(inner: ByteSink | undefined, sha256: Hash | null) {
     this.inner = inner;
+    this.sha256 = sha256;
   }
 
   /** Bytes accepted so far. */
@@ -60,7 +67,7 @@ export class HashingSink implements ByteSink {
   }
 
   write(chunk: Uint8Array): Promise<void> | void {
-    if (this.finished) return Promise.reject(new Error('HashingSink: write after digest()'));
+    if (this.ended) return Promise.reject(new Error(`${this.constructor.name}: write after digest()`));
     let pending: Promise<void> | void;
     try {
       pending = this.inner?.write(chunk);
@@ -77,7 +84,7 @@ export class HashingSink implements ByteSink {
     if (n >= STAGE) {
       this.flush();
       this.md5.update(chunk);
-      this.sha256.update(chunk);
+      this.sha256?.update(chunk);
       return;
     }
     if (this.staged + n > STAGE) this.flush();
@@ -89,19 +96,51 @@ export class HashingSink implements ByteSink {
     }
   }
 
-  private flush(): void {
+  protected flush(): void {
     if (this.staged === 0) return;
     const b = this.stage.subarray(0, this.staged);
     this.md5.update(b);
-    this.sha256.update(b);
+    this.sha256?.update(b);
     this.staged = 0;
+  }
+}
+
+/** MD5 only: the stream check of an image (stage() records the SHA-256 on the read-back). */
+export class Md5Sink extends StagedHashSink {
+  private finished: Md5Digest | undefined;
+
+  constructor(inner?: ByteSink) {
+    super(inner, null);
+  }
+
+  /** Final digest; the sink accepts no more data afterwards. Idempotent. */
+  digest(): Md5Digest {
+    if (!this.finished) {
+      this.flush();
+      this.ended = true;
+      this.finished = { bytes: this.bytes, md5: this.md5.digest('hex') };
+    }
+    return this.finished;
+  }
+}
+
+/** MD5 and SHA-256. */
+export class HashingSink extends StagedHashSink {
+  private finished: Digests | undefined;
+  private readonly sha: Hash;
+
+  constructor(inner?: ByteSink) {
+    const sha = createHash('sha256');
+    super(inner, sha);
+    this.sha = sha;
   }
 
   /** Final digests; the sink accepts no more data afterwards. Idempotent. */
   digest(): Digests {
     if (!this.finished) {
       this.flush();
-      this.finished = { bytes: this.count, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
+      this.ended = true;
+      this.finished = { bytes: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha.digest('hex') };
     }
     return this.finished;
   }

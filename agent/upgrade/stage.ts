@@ -1,8 +1,9 @@
 /**
  * Verify-and-stage: stream an image from any Fetcher straight into the inactive slot (no
- * temporary copy, memory flat in image size) while MD5 and SHA-256 are computed on the
- * stream (on the main thread, or on a worker beside the I/O); fsync; read the slot back and check its MD5; only then switch the boot
- * environment to the new slot on trial.
+ * temporary copy, memory flat in image size) while its MD5 is computed on the stream (on the
+ * main thread, or on a worker beside the I/O); fsync; read the slot back, check its MD5 and
+ * record its SHA-256 (of the bytes that will boot; one pass over the data, which the
+ * read-back makes anyway); only then switch the boot environment to the new slot on trial.
  *
  * Guarantees:
  * - the running slot is never written (SLOT_RUNNING / SLOT_TRIAL_UNCONFIRMED);
@@ -14,11 +15,10 @@
  */
 import { AgentError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { HashingSink, isMd5Hex } from '../transfer/hashing-sink.ts';
+import { Md5Sink, digestStream, isMd5Hex } from '../transfer/hashing-sink.ts';
 import { OffloadedHashingSink } from '../transfer/hash-worker.ts';
 import type { ByteSink, Fetcher, TransferProgress, TransferRequest } from '../transfer/types.ts';
 import { otherSlot, type BootEnv, type SlotName, type SlotWriter, type Slots } from '../../platform/types.ts';
-import { createHash } from 'node:crypto';
 
 export interface StageRequest {
   fetcher: Fetcher;
@@ -50,17 +50,11 @@ export interface StageResult {
   bytes: number;
   /** lowercase hex, verified on the stream and on the read-back */
   md5: string;
-  /** lowercase hex, recorded */
+  /** lowercase hex, of the slot as read back */
   sha256: string;
   /** remote file name */
   file: string;
   elapsedMs: number;
-}
-
-async function md5Of(stream: AsyncIterable<Uint8Array>): Promise<string> {
-  const h = createHash('md5');
-  for await (const chunk of stream) h.update(chunk);
-  return h.digest('hex');
 }
 
 export async function stage(req: StageRequest, opts: StageOptions = {}): Promise<StageResult> {
@@ -108,7 +102,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
   // Synchronous once the writer is open (the slot writer buffers): the fetcher's hot path
   // (TFTP ACK) then needs no promise hop per block.
   const slotSink: ByteSink = { write: (chunk) => (writer ? writer.write(chunk) : open().then((w) => w.write(chunk))) };
-  const sink = opts.hashOn === 'worker' ? new OffloadedHashingSink(slotSink) : new HashingSink(slotSink);
+  const sink = opts.hashOn === 'worker' ? new OffloadedHashingSink(slotSink) : new Md5Sink(slotSink);
   try {
     const result = await req.fetcher(req.request, sink, {
       onSize: (total) => {
@@ -139,13 +133,13 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
       throw new AgentError('SLOT_IO', `slot ${target} committed ${bytes} bytes, ${got.bytes} were streamed`, { ...ctx });
     }
     await opts.beforeReadBack?.(target);
-    const back = await md5Of(req.slots.read(target, bytes));
-    if (back !== expected) {
-      throw new AgentError('UPGRADE_MD5_MISMATCH', `slot ${target} read back with MD5 ${back}, expected ${expected}`, {
+    const back = await digestStream(req.slots.read(target, bytes));
+    if (back.md5 !== expected || back.bytes !== bytes) {
+      throw new AgentError('UPGRADE_MD5_MISMATCH', `slot ${target} read back with MD5 ${back.md5} (${back.bytes} bytes), expected ${expected}`, {
         ...ctx,
         stage: 'read-back',
         expected,
-        actual: back,
+        actual: back.md5,
         bytes,
       });
     }
@@ -154,8 +148,8 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
       log.info({ ...ctx }, `stage: boot environment → slot ${target} on trial`);
     }
     const elapsedMs = now() - started;
-    log.info({ ...ctx, bytes, md5: got.md5, sha256: got.sha256, elapsedMs }, `stage: slot ${target} staged and verified (${bytes} bytes)`);
-    return { slot: target, bytes, md5: got.md5, sha256: got.sha256, file, elapsedMs };
+    log.info({ ...ctx, bytes, md5: got.md5, sha256: back.sha256, elapsedMs }, `stage: slot ${target} staged and verified (${bytes} bytes)`);
+    return { slot: target, bytes, md5: got.md5, sha256: back.sha256, file, elapsedMs };
   } catch (e) {
     const err = e instanceof AgentError ? e : new AgentError('UPGRADE_STAGE_FAILED', `staging ${file} failed: ${e instanceof Error ? e.message : String(e)}`, { ...ctx }, { cause: e });
     if (sink instanceof OffloadedHashingSink) await sink.close();

@@ -1,8 +1,8 @@
 /**
  * Download → staged and verified, 64 MiB over FTP into the sim slot (the ACK-less part of
  * an upgrade), and the memory profile of staging.
- *   ours: scripts/lab/ftp-get.ts --sim (stage(): stream into slot B with MD5+SHA-256 on the
- *         stream, fsync, read-back MD5, boot env switch)
+ *   ours: scripts/lab/ftp-get.ts --sim (stage(): stream into slot B with MD5 on the stream,
+ *         fsync, read-back MD5 + SHA-256, boot env switch)
  *   reference: curl | tee >(md5sum) | dd of=slot conv=fsync, then md5sum slot (read-back)
  * Goal: ours ≤ 1.1 × the reference's time. Peak RSS of a staging process (VmHWM via
  * process.resourceUsage().maxRSS) for 64 MiB and 256 MiB images vs the same process idle:

@@ -1,6 +1,6 @@
 /**
- * TFTP throughput: our client (scripts/lab/tftp-get.ts: the agent's HashingSink, MD5 and
- * SHA-256 over every byte, into a null sink) vs curl (`--tftp-blksize N -o /dev/null`) downloading the same 64 MiB file from
+ * TFTP throughput: our client (scripts/lab/tftp-get.ts: the agent's Md5Sink, MD5 over every
+ * byte as stage() hashes the stream, into a null sink) vs curl (`--tftp-blksize N -o /dev/null`) downloading the same 64 MiB file from
  * the same tftpd-hpa, in a lab of two namespaces joined by a veth pair. Each run is
  * repeated; the table shows medians of the transfer time (curl's time_total, our
  * elapsedMs: both exclude process start-up). Goal: ours/curl >= 1.0 (reported, not
@@ -96,7 +96,7 @@ try {
   }
   await tftpd.stop();
 
-  const head = ['tftpd-hpa download', 'ours (md5+sha256)', 'curl', 'ours/curl', 'goal', 'ours, no hash (like curl)', 'CPU ms ours/curl'];
+  const head = ['tftpd-hpa download', 'ours (MD5)', 'curl', 'ours/curl', 'goal', 'ours, no hash (like curl)', 'CPU ms ours/curl'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);

@@ -1,13 +1,14 @@
 /**
  * Lab client for FTP tests and benches, run inside a client namespace
  * (`ip netns exec NS node scripts/lab/ftp-get.ts …`): fetches one file with our FTP
- * fetcher into the hashing sink (output discarded) or stages it into a sim platform
+ * fetcher into an MD5 sink (as stage() hashes the stream; --sha256: MD5 + SHA-256; output
+ * discarded) or stages it into a sim platform
  * directory, and prints one JSON line with the outcome. The password comes from the
  * environment (CPF_FTP_PASSWORD), never from argv. Logs (JSON, debug) go to stderr.
  *
  *   node scripts/lab/ftp-get.ts --server IP --file NAME [--user U] [--port N]
  *     [--sim DIR --md5 HEX] [--connect-timeout MS] [--idle-timeout MS]
- *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS] [--hash-worker]
+ *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS] [--hash-worker] [--sha256]
  *     [--abort-after BYTES]   (abort the transfer through its AbortSignal once past BYTES)
  *   node scripts/lab/ftp-get.ts --idle [--sim DIR]   (load everything, transfer nothing: idle RSS)
  *
@@ -19,7 +20,7 @@ import { createLogger } from '../../agent/log.ts';
 import { isAgentError } from '../../agent/errors.ts';
 import { createFtpFetcher } from '../../agent/transfer/ftp.ts';
 import { OffloadedHashingSink } from '../../agent/transfer/hash-worker.ts';
-import { HashingSink } from '../../agent/transfer/hashing-sink.ts';
+import { HashingSink, Md5Sink } from '../../agent/transfer/hashing-sink.ts';
 import { createProgressRenderer } from '../../agent/transfer/progress.ts';
 import { openSimPlatform } from '../../platform/sim/index.ts';
 import { stage } from '../../agent/upgrade/stage.ts';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'progress-ms': { type: 'string' },
     idle: { type: 'boolean' },
     'hash-worker': { type: 'boolean' },
+    sha256: { type: 'boolean' },
     'abort-after': { type: 'string' },
   },
 });
@@ -93,7 +95,7 @@ async function main(): Promise<Record<string, unknown>> {
       await sink.close();
     }
   }
-  const sink = new HashingSink();
+  const sink = values.sha256 ? new HashingSink() : new Md5Sink();
   const r = await fetcher(req, sink, { onProgress, signal });
   return { ok: true, ...r, ...sink.digest() };
 }

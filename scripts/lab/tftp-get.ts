@@ -1,7 +1,8 @@
 /**
  * Lab client for TFTP tests and benches, run inside a client namespace
  * (`ip netns exec NS node scripts/lab/tftp-get.ts …`): fetches one file with our TFTP
- * fetcher into the agent's HashingSink (MD5 + SHA-256, as stage() uses it) over a null sink
+ * fetcher into the agent's Md5Sink (as stage() hashes the stream; --sha256: HashingSink, MD5 +
+ * SHA-256) over a null sink
  * and prints ONE JSON line on stdout:
  *   {"ok":true,"bytes":…,"total":…,"elapsedMs":…,"md5":"…","writes":…,"order":["size","write",…],
  *    "negotiated":{blksize,windowsize,…},"complete":{retransmits,…},"cpuMs":…,"maxRssKiB":…}
@@ -13,13 +14,13 @@
  *     [--windowsize N] [--timeout S] [--retries N] [--no-options] [--no-tsize]
  *     [--max-size BYTES] [--slow-sink-ms MS] [--abort-after BYTES] [--progress-ms MS]
  *     [--quiet] (info logs only) [--no-hash] (a plain null sink, for benchmarks)
- *     [--hash-worker] (MD5 + SHA-256 on a worker thread: OffloadedHashingSink)
+ *     [--hash-worker] (MD5 + SHA-256 on a worker thread: OffloadedHashingSink) [--sha256]
  */
 import { parseArgs } from 'node:util';
 import { AgentError, isAgentError } from '../../agent/errors.ts';
 import { createLogger } from '../../agent/log.ts';
 import { createTftpFetcher } from '../../agent/transfer/tftp-socket.ts';
-import { HashingSink, type Digests } from '../../agent/transfer/hashing-sink.ts';
+import { HashingSink, Md5Sink, type Md5Digest } from '../../agent/transfer/hashing-sink.ts';
 import { OffloadedHashingSink } from '../../agent/transfer/hash-worker.ts';
 import type { ByteSink } from '../../agent/transfer/types.ts';
 
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     quiet: { type: 'boolean' },
     'no-hash': { type: 'boolean' },
     'hash-worker': { type: 'boolean' },
+    sha256: { type: 'boolean' },
   },
 });
 
@@ -92,8 +94,8 @@ const counting: ByteSink = {
     if (slowMs > 0) return new Promise((r) => setTimeout(r, slowMs));
   },
 };
-const hasher = !hashing ? undefined : values['hash-worker'] ? new OffloadedHashingSink(counting) : new HashingSink(counting);
-const digest = async (): Promise<Digests | undefined> => (hasher instanceof OffloadedHashingSink ? await hasher.digest() : hasher?.digest());
+const hasher = !hashing ? undefined : values['hash-worker'] ? new OffloadedHashingSink(counting) : values.sha256 ? new HashingSink(counting) : new Md5Sink(counting);
+const digest = async (): Promise<(Md5Digest & { sha256?: string }) | undefined> => (hasher instanceof OffloadedHashingSink ? await hasher.digest() : hasher?.digest());
 const sink: ByteSink = hasher ?? counting;
 
 function pick(msg: string): Record<string, unknown> | undefined {

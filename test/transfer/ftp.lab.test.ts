@@ -107,7 +107,7 @@ describeLab('FTP fetcher against vsftpd', ['vsftpd', 'ss'], () => {
   }
 
   it('downloads a file with the right MD5 and SHA-256 (passive, binary, SIZE)', async () => {
-    const g = get(['--user', user, '--file', 'small.bin']);
+    const g = get(['--user', user, '--file', 'small.bin', '--sha256']);
     const r = await g.result;
     expect(r).toMatchObject({ ok: true, bytes: small.length, total: small.length, md5: md5(small) });
     expect(r.sha256).toBe(createHash('sha256').update(small).digest('hex'));

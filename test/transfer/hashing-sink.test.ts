@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { HashingSink, digestStream } from '../../agent/transfer/hashing-sink.ts';
+import { HashingSink, Md5Sink, digestStream } from '../../agent/transfer/hashing-sink.ts';
 
 describe('HashingSink', () => {
   it('MD5 and SHA-256 of the stream equal those of the whole, for any chunking', async () => {
@@ -61,6 +61,28 @@ describe('HashingSink', () => {
     release();
     await p;
     expect(sink.bytes).toBe(3);
+  });
+
+  it('Md5Sink: the same staging, MD5 only, for any chunking (chunks of both sides of the staging size)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 70_000 }), { maxLength: 12 }), (chunks) => {
+        const received: Uint8Array[] = [];
+        const sink = new Md5Sink({ write: (c) => void received.push(Uint8Array.from(c)) });
+        for (const c of chunks) expect(sink.write(c)).toBeUndefined();
+        const whole = Buffer.concat(chunks);
+        expect(sink.digest()).toEqual({ bytes: whole.length, md5: createHash('md5').update(whole).digest('hex') });
+        expect(Buffer.concat(received).equals(whole)).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('Md5Sink: write after digest() is rejected, digest() is idempotent', async () => {
+    const sink = new Md5Sink();
+    await sink.write(Uint8Array.of(1, 2));
+    const d = sink.digest();
+    expect(sink.digest()).toBe(d);
+    await expect(sink.write(Uint8Array.of(1))).rejects.toThrow('Md5Sink: write after digest');
   });
 
   it('write after digest() is a rejected promise, not a throw', async () => {
