@@ -33,6 +33,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# atftpd 0.8 is the lab's real RFC 7440 (windowsize) server. Its package conflicts with
+# tftpd-hpa (both ship /usr/sbin/in.tftpd), so it is unpacked into .lab/atftpd, not installed;
+# only its libraries are installed. Nothing of it runs outside the lab's namespaces.
+ATFTPD=.lab/atftpd/usr/sbin/atftpd
+atftpd_ok() { [ -x "$ATFTPD" ] && "$ATFTPD" --version >/dev/null 2>&1; }
+if ! atftpd_ok; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: unpacking atftpd into .lab/atftpd"
+    export DEBIAN_FRONTEND=noninteractive
+    tmp=$(mktemp -d)
+    fetch() { (cd "$tmp" && apt-get download -qq atftpd >/dev/null 2>&1); }
+    fetch || { apt-get update -qq && fetch; } || { echo "setup: apt-get download atftpd failed" >&2; exit 1; }
+    apt-get install -y -qq --no-install-recommends libwrap0 libpcre2-8-0 >/dev/null
+    rm -rf .lab/atftpd && mkdir -p .lab/atftpd
+    dpkg-deb -x "$tmp"/atftpd_*.deb .lab/atftpd
+    rm -rf "$tmp"
+    atftpd_ok || { echo "setup: .lab/atftpd does not run" >&2; exit 1; }
+  elif [ -n "${CI:-}" ]; then
+    echo "setup: atftpd missing and not root: cannot install under CI" >&2; exit 1
+  else
+    echo "setup: atftpd missing (run as root to unpack it); its lab tests will be skipped" >&2
+  fi
+fi
+
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -1,8 +1,11 @@
 /**
  * TFTP servers for the lab, each run inside a namespace of a `Netns`:
  * - `startTftpd`: tftpd-hpa (`in.tftpd -L`, foreground), the server ISPs actually run.
+ * - `startAtftpd`: atftpd 0.8 (Debian `atftpd`, unpacked into .lab/atftpd by
+ *   scripts/setup.sh because its package conflicts with tftpd-hpa's), a second real server,
+ *   which implements RFC 7440 windowsize (tftpd-hpa 5.2 does not).
  * - `startNpmTftpServer`: the npm `tftp` package's server (scripts/lab/tftp-npm-server.ts),
- *   a second peer that implements RFC 7440 windowsize, which tftpd-hpa 5.2 does not.
+ *   a third peer, also with windowsize.
  * - `startLossyRelay`: scripts/lab/tftp-lossy-relay.ts, a seeded lossy/duplicating relay in
  *   front of a server (this kernel has no netem and no iptables).
  * All resolve once the UDP port is bound and give a `stop()`; tftpd's also kills the
@@ -24,6 +27,8 @@ export interface TftpdOptions {
   /** user the server drops to (default nobody, as tftpd-hpa) */
   user?: string;
   extraArgs?: string[];
+  /** run the server (and its forks) on these CPUs only (`taskset -c`), e.g. "0" for benchmarks */
+  cpus?: string;
 }
 
 export interface RunningTftpd {
@@ -65,13 +70,18 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
+/** `taskset -c CPUS` in front of a command (it execs: the PID stays the server's). */
+function pinned(cpus: string | undefined): string[] {
+  return cpus === undefined ? [] : ['taskset', '-c', cpus];
+}
+
 export async function startTftpd(netns: Netns, ns: string, opts: TftpdOptions): Promise<RunningTftpd> {
   const port = opts.port ?? 69;
   if (!opts.user && (statSync(opts.root).mode & 0o005) !== 0o005) {
     // tftpd-hpa drops to `nobody`: a 0700 temp dir would make every file "Access violation".
     throw new Error(`tftpd root ${opts.root} must be world-readable and searchable (chmod 755): the server runs as nobody`);
   }
-  const argv = ['in.tftpd', '-L', '-s', opts.root, '-a', `${opts.address}:${port}`, '-u', opts.user ?? 'nobody', '-v', '-v'];
+  const argv = [...pinned(opts.cpus), 'in.tftpd', '-L', '-s', opts.root, '-a', `${opts.address}:${port}`, '-u', opts.user ?? 'nobody', '-v', '-v'];
   if (opts.blksizeMax !== undefined) argv.push('-B', String(opts.blksizeMax));
   argv.push(...(opts.extraArgs ?? []));
   const child = netns.spawn(ns, argv);
@@ -102,6 +112,42 @@ export async function startTftpd(netns: Netns, ns: string, opts: TftpdOptions): 
       }
     },
   };
+}
+
+/** Where scripts/setup.sh unpacks atftpd. */
+export const ATFTPD = fileURLToPath(new URL('../../.lab/atftpd/usr/sbin/atftpd', import.meta.url));
+
+export interface AtftpdOptions {
+  /** directory served; must be readable by nobody */
+  root: string;
+  address: string;
+  port?: number;
+  cpus?: string;
+  extraArgs?: string[];
+}
+
+/**
+ * atftpd in the foreground (`--daemon --no-fork`: one process, a thread per transfer),
+ * logging to stdout. It grants RFC 7440 windowsize as asked.
+ */
+export async function startAtftpd(netns: Netns, ns: string, opts: AtftpdOptions): Promise<RunningTftpd> {
+  const port = opts.port ?? 69;
+  if ((statSync(opts.root).mode & 0o005) !== 0o005) throw new Error(`atftpd root ${opts.root} must be world-readable and searchable (chmod 755)`);
+  const argv = [
+    ...pinned(opts.cpus),
+    ATFTPD, '--daemon', '--no-fork', '--port', String(port), '--bind-address', opts.address,
+    '--user', 'nobody', '--group', 'nogroup', '--logfile', '-', '--verbose=5',
+    ...(opts.extraArgs ?? []), opts.root,
+  ];
+  const child = netns.spawn(ns, argv);
+  const out = collectOutput(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  await waitFor(async () => {
+    if (exited) throw new Error(`atftpd exited at start: ${out.text().trim()}`);
+    return udpBound(netns, ns, opts.address, port);
+  }, `atftpd on ${opts.address}:${port} in ${ns}`);
+  return { port, output: () => out.text(), stop: () => stopChild(child) };
 }
 
 export interface NpmTftpOptions {

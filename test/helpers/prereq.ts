@@ -8,7 +8,9 @@ import { describe } from 'vitest';
 
 const SEARCH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 
+/** A command name (looked up in the system's bin directories) or an absolute path. */
 export function haveTool(name: string): boolean {
+  if (name.startsWith('/')) return existsSync(name);
   return SEARCH.some((d) => existsSync(`${d}/${name}`));
 }
 

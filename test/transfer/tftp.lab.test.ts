@@ -1,6 +1,7 @@
 /**
- * Our TFTP client against real servers in network namespaces: tftpd-hpa (the ISP's server)
- * and the npm `tftp` server (for RFC 7440 windowsize, which tftpd-hpa 5.2 lacks). The
+ * Our TFTP client against real servers in network namespaces: tftpd-hpa (the ISP's server),
+ * atftpd 0.8 and the npm `tftp` server (both for RFC 7440 windowsize, which tftpd-hpa 5.2
+ * lacks). The
  * client runs inside its own namespace as scripts/lab/tftp-get.ts (one JSON line out).
  * Address block 198.18.32.0/20, namespaces cpt-*.
  */
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeLab } from '../helpers/prereq.ts';
 import { collectOutput, labTag, Netns, waitFor } from '../../scripts/lab/netns.ts';
-import { startLossyRelay, startNpmTftpServer, startTftpd, type RunningTftpd } from '../../scripts/lab/tftpd.ts';
+import { ATFTPD, startAtftpd, startLossyRelay, startNpmTftpServer, startTftpd, type RunningTftpd } from '../../scripts/lab/tftpd.ts';
 
 const GET = new URL('../../scripts/lab/tftp-get.ts', import.meta.url).pathname;
 const SERVER = '198.18.32.1';
@@ -29,7 +30,7 @@ interface GetResult {
   bytesWritten?: number;
   order: string[];
   negotiated?: { blksize: number; windowsize: number; tsize: number | null };
-  complete?: { blocks: number; retransmits: number; duplicates: number };
+  complete?: { blocks: number; retransmits: number; duplicates: number; gaps: number };
   maxRssKiB: number;
   fallback: boolean;
   elapsedMs: number;
@@ -53,7 +54,7 @@ function udpPayloads(pcap: Buffer): Array<{ src: string; sport: number; dport: n
   return out;
 }
 
-describeLab('TFTP client against tftpd-hpa and the npm tftp server', ['in.tftpd', 'tcpdump'], () => {
+describeLab('TFTP client against tftpd-hpa, atftpd and the npm tftp server', ['in.tftpd', ATFTPD, 'tcpdump'], () => {
   const net = new Netns();
   const tag = labTag();
   const srv = `cpt-s${tag}`;
@@ -62,6 +63,7 @@ describeLab('TFTP client against tftpd-hpa and the npm tftp server', ['in.tftpd'
   const md5 = new Map<string, string>();
   let tftpd: RunningTftpd;
   let npm: RunningTftpd;
+  let atftpd: RunningTftpd;
 
   function file(name: string, data: Buffer): void {
     writeFileSync(join(root, name), data);
@@ -107,11 +109,13 @@ describeLab('TFTP client against tftpd-hpa and the npm tftp server', ['in.tftpd'
     await net.addr(cli, 'eth0', `${CLIENT}/24`);
     tftpd = await startTftpd(net, srv, { root, address: SERVER });
     npm = await startNpmTftpServer(net, srv, { root, address: SERVER, port: 1069, windowsize: 8 });
+    atftpd = await startAtftpd(net, srv, { root, address: SERVER, port: 4069 });
   });
 
   afterAll(async () => {
     await tftpd?.stop();
     await npm?.stop();
+    await atftpd?.stop();
     await net.destroy();
     rmSync(root, { recursive: true, force: true });
   });
@@ -148,6 +152,27 @@ describeLab('TFTP client against tftpd-hpa and the npm tftp server', ['in.tftpd'
     const r = await get(['--port', '1069', '--file', 'medium.bin', '--windowsize', '8']);
     expect(r).toMatchObject({ ok: true, bytes: 8 * 1024 * 1024, md5: md5.get('medium.bin') });
     expect(r.negotiated).toMatchObject({ blksize: 1468, windowsize: 8 });
+  });
+
+  it('windowsize 16 against atftpd (RFC 7440, a real server): granted, intact', async () => {
+    const r = await get(['--port', '4069', '--file', 'medium.bin', '--windowsize', '16']);
+    expect(r, atftpd.output().slice(-2000)).toMatchObject({ ok: true, bytes: 8 * 1024 * 1024, md5: md5.get('medium.bin') });
+    expect(r.negotiated).toMatchObject({ blksize: 1468, windowsize: 16 });
+  });
+
+  it('windowsize 8 to atftpd through a lossy, duplicating path: gaps answered, every byte intact', async () => {
+    const relay = await startLossyRelay(net, srv, { address: SERVER, port: 6970, server: SERVER, serverPort: 4069, loss: 0.03, dup: 0.05, seed: 7440 });
+    let stats;
+    let r: GetResult;
+    try {
+      r = await get(['--port', '6970', '--file', 'lossy.bin', '--windowsize', '8', '--retries', '10']);
+    } finally {
+      stats = await relay.stop();
+    }
+    expect(r, JSON.stringify({ r, stats })).toMatchObject({ ok: true, bytes: 256 * 1024 + 77, md5: md5.get('lossy.bin') });
+    expect(r.negotiated).toMatchObject({ windowsize: 8 });
+    expect(stats.dropped).toBeGreaterThan(0);
+    expect((r.complete?.gaps ?? 0) + (r.complete?.retransmits ?? 0)).toBeGreaterThan(0);
   });
 
   it('windowsize asked of tftpd-hpa, which does not know it: lockstep, intact', async () => {
