@@ -81,6 +81,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** RFC 2348 block size requested (the server may answer smaller) */
       blksize: z.number().int().min(8).max(65464).default(1468),
+      /** RFC 7440 window asked for; 1 = lockstep (see agent/transfer/tftp-options.ts) */
+      windowsize: z.number().int().min(1).max(64).default(1),
       /** retransmission timeout per packet */
       timeoutSeconds: seconds.default(2),
       retries: z.number().int().min(0).max(50).default(5),

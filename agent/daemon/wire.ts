@@ -48,6 +48,7 @@ export async function createDaemon(config: AgentConfig, log: Logger, opts: { onc
   const fetchers = {
     tftp: createTftpFetcher({
       blksize: config.tftp.blksize,
+      windowsize: config.tftp.windowsize,
       timeout: Math.min(255, Math.max(1, Math.round(config.tftp.timeoutSeconds))),
       retries: config.tftp.retries,
       log,

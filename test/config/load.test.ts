@@ -19,7 +19,7 @@ describe('config', () => {
       platform: { backend: 'sim', sim: { dir: '/var/lib/cpe-agent/sim' } },
       policy: { allowDowngrade: false, unparseableVersion: 'install', sameVersion: 'install', ignoreProvisioning: false },
       retry: { maxAttempts: 3, baseSeconds: 30, maxSeconds: 600, jitter: 0.5 },
-      tftp: { blksize: 1468 },
+      tftp: { blksize: 1468, windowsize: 1 },
     });
   });
 
@@ -48,6 +48,8 @@ describe('config', () => {
     [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
     [{ retry: { baseSeconds: 'x' } }, 'retry.baseSeconds'],
     [{ tftp: { blksize: 4 } }, 'tftp.blksize'],
+    [{ tftp: { windowsize: 0 } }, 'tftp.windowsize'],
+    [{ tftp: { windowsize: 65 } }, 'tftp.windowsize'],
     [{ log: { format: 'xml' } }, 'log.format'],
     [{ policy: { allowDowngrad: true } }, 'policy'],
     [{ iface: 'a b' }, 'iface'],
