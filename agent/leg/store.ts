@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
 import type { IpMapping, LogonOp, LogoutOp, StateView, SubscriberRecord } from './state.ts';
 import { ExpiryHeap } from './expiry-heap.ts';
+import { KeyTable, ipKey, macKey } from './key-table.ts';
 
 export const DB_FILE = 'leg.sqlite';
 const LOCK_FILE = 'leg.lock';
@@ -160,18 +161,19 @@ function xidHash(xid: number): number {
 export class LegStore implements StateView {
   readonly db: DatabaseSync;
   private readonly lockFile: string | undefined;
-  private readonly maps = new Map<string, IpMapping>();
-  private readonly subs = new Map<string, SubscriberRecord>();
-  private readonly dirtyMaps = new Set<string>();
-  private readonly dirtySubs = new Set<string>();
+  private readonly maps = new KeyTable<IpMapping>(ipKey);
+  /** subscriber IDs: modem MACs (cable) by number, other IDs by text */
+  private readonly subs = new KeyTable<SubscriberRecord>(macKey);
+  private readonly dirtyMaps = new Set<IpMapping>();
+  private readonly dirtySubs = new Set<SubscriberRecord>();
   /** counter cells: one lookup per count (every message counts twice) */
   private readonly counters = new Map<string, { value: number }>();
   private countersDirty = false;
   private changed = false;
   private readonly positions = new Map<string, Position>();
   private readonly dirtyPositions = new Set<string>();
-  /** chaddr → ip of the last ACK applied for that client (DECLINE without option 50) */
-  private readonly recentAcks = new Map<string, string>();
+  /** chaddr → the mapping of the last ACK applied for that client (DECLINE without option 50) */
+  private readonly recentAcks = new KeyTable<IpMapping>(macKey);
   private readonly heap = new ExpiryHeap<IpMapping>();
   // The last lookup of each table: an ACK asks for its IP and subscriber in the rule and
   // again when applied (a lookup in a table of 10^5 entries misses the CPU caches).
@@ -249,7 +251,7 @@ export class LegStore implements StateView {
       if (m.active) {
         this.activeCount++;
         if (m.expiresAt !== null) this.heap.push(m.expiresAt, m);
-        this.recentAcks.set(m.chaddr, m.ip);
+        this.recentAcks.set(m.chaddr, m);
       }
     }
     for (const r of this.db.prepare('SELECT name, value FROM counter').iterate()) this.counters.set(str(r.name), { value: num(r.value) });
@@ -299,8 +301,7 @@ export class LegStore implements StateView {
     this.modemXids[h >>> 3] = (this.modemXids[h >>> 3] as number) | (1 << (h & 7));
   }
   mappingByAck(chaddr: string, xid: number): IpMapping | undefined {
-    const ip = this.recentAcks.get(chaddr);
-    const m = ip === undefined ? undefined : this.maps.get(ip);
+    const m = this.recentAcks.get(chaddr);
     return m && m.chaddr === chaddr && m.xid === xid ? m : undefined;
   }
 
@@ -314,7 +315,7 @@ export class LegStore implements StateView {
   // --- changes (cache now, disk at commit)
   // Records are updated in place: the cache owns them, and StateView callers only read.
   applyLogon(op: LogonOp): void {
-    const s = this.subscriber(op.subscriber);
+    let s = this.subscriber(op.subscriber);
     if (s) {
       s.package = op.package;
       s.modem = op.modem;
@@ -324,7 +325,7 @@ export class LegStore implements StateView {
       if (s.lastChaddr !== c) s.lastChaddr = c;
       s.updatedAt = op.time;
     } else {
-      const n: SubscriberRecord = {
+      s = {
         id: op.subscriber,
         package: op.package,
         modem: op.modem,
@@ -333,11 +334,11 @@ export class LegStore implements StateView {
         createdAt: op.time,
         updatedAt: op.time,
       };
-      this.subs.set(op.subscriber, n);
+      this.subs.set(op.subscriber, s);
       this.memoSubId = op.subscriber;
-      this.memoSub = n;
+      this.memoSub = s;
     }
-    this.markSub(op.subscriber);
+    this.markSub(s);
     if (op.modem) this.markModemXid(op.xid ?? 0);
     if (op.modem || op.ip === null) return;
     let m = this.mapping(op.ip);
@@ -368,9 +369,9 @@ export class LegStore implements StateView {
       this.memoIp = op.ip;
       this.memoMap = m;
     }
-    this.markMap(op.ip);
+    this.markMap(m);
     if (m.expiresAt !== null) this.heap.push(m.expiresAt, m);
-    this.recentAcks.set(m.chaddr, m.ip);
+    this.recentAcks.set(m.chaddr, m);
     if (this.heap.size > 2 * this.activeCount + 4096) this.compactHeap();
   }
 
@@ -385,17 +386,17 @@ export class LegStore implements StateView {
       m.xid = op.xid ?? m.xid;
       m.chaddr = op.chaddr ?? m.chaddr;
     }
-    this.markMap(op.ip);
+    this.markMap(m);
   }
 
   // A temporary store is never written: no per-record dirty tracking, only "something changed".
-  private markSub(id: string): void {
+  private markSub(s: SubscriberRecord): void {
     if (this.ephemeral) this.changed = true;
-    else this.dirtySubs.add(id);
+    else this.dirtySubs.add(s);
   }
-  private markMap(ip: string): void {
+  private markMap(m: IpMapping): void {
     if (this.ephemeral) this.changed = true;
-    else this.dirtyMaps.add(ip);
+    else this.dirtyMaps.add(m);
   }
 
   /** Earliest expiry time of an active mapping, if any (stale heap entries are dropped). */
@@ -457,12 +458,10 @@ export class LegStore implements StateView {
     const { upMap, upSub, upCounter, upPos } = this.stmt;
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const id of this.dirtySubs) {
-        const s = this.subs.get(id) as SubscriberRecord;
+      for (const s of this.dirtySubs) {
         upSub.run(s.id, s.package, s.modem ? 1 : 0, s.lastXid, s.lastChaddr, s.createdAt, s.updatedAt);
       }
-      for (const ip of this.dirtyMaps) {
-        const m = this.maps.get(ip) as IpMapping;
+      for (const m of this.dirtyMaps) {
         upMap.run(m.ip, m.subscriber, m.chaddr, m.xid, m.leaseSeconds, m.expiresAt, m.updatedAt, m.active ? 1 : 0, m.endReason);
       }
       if (this.countersDirty) for (const [n, c] of this.counters) upCounter.run(n, c.value);
