@@ -6,6 +6,18 @@ import { classify } from './rules/classify.ts';
 import { ackRule } from './rules/ack.ts';
 import { releaseRule } from './rules/release.ts';
 import { declineRule } from './rules/decline.ts';
+import { optionFilter, type OptionFilter } from './option-filter.ts';
+
+/**
+ * The options the rules look up under `cfg` (subscriber-id.ts, policy.ts): a transaction
+ * read from the wire need keep no other (option 51 and 50 have fields of their own).
+ */
+export function optionsRead(cfg: LegConfig): OptionFilter {
+  const sel: string[] = [...cfg.policy.options];
+  if (cfg.cable) sel.push('82.2');
+  if (cfg.subscriberOption !== null) sel.push(cfg.subscriberOption);
+  return optionFilter(sel);
+}
 
 export function decide(tx: LegTransaction, view: StateView, cfg: LegConfig): Op[] {
   const c = classify(tx);

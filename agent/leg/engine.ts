@@ -12,7 +12,8 @@ import type { Op } from './state.ts';
 import type { LegStore, Position } from './store.ts';
 import type { EventSink } from './events.ts';
 import { EventBuffer } from './event-buffer.ts';
-import { decide } from './decide.ts';
+import { decide, optionsRead } from './decide.ts';
+import type { OptionFilter } from './option-filter.ts';
 import { autoLogout } from './rules/expiry.ts';
 
 /** Counter names built once per (kind, reason): no string building per message. */
@@ -43,12 +44,15 @@ export class LegEngine {
   /** the latest time seen: expiry sweeps never go back in time */
   private clock = 0;
   private positionSource: (() => { source: string; position: Position } | undefined) | undefined;
+  /** what a source reading DHCP from the wire must keep of a message's options */
+  readonly optionFilter: OptionFilter;
 
   constructor(cfg: LegConfig, store: LegStore, sink: EventSink, log: Logger = silentLogger()) {
     this.cfg = cfg;
     this.store = store;
     this.sink = sink;
     this.log = log;
+    this.optionFilter = optionsRead(cfg);
   }
 
   /** Applies one transaction; commits and writes events when the batch is full. */

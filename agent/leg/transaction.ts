@@ -8,6 +8,7 @@ import { Opt, MessageType } from '../dhcp/message.ts';
 import { decodeRelayAgent } from '../dhcp/relay-agent.ts';
 import { macAt, macText } from './format.ts';
 import { macToString } from '../util/bytes.ts';
+import { ALL_OPTIONS, type OptionFilter } from './option-filter.ts';
 
 export interface LegTransaction {
   /** ms since the epoch: capture time, RDR end_time, or the wall clock (live) */
@@ -53,21 +54,23 @@ export function leaseFromOption(b: Uint8Array | undefined): number | undefined {
 }
 
 /**
- * `addRelaySubOptions`, without the intermediate RelayAgentInfo: well-formed data (checked
- * first, as decodeRelayAgent does, so nothing is added when it is not) is walked in place;
- * malformed data takes the decoder for its error text.
+ * `addRelaySubOptions` for option 82 at payload[st, end), without the intermediate
+ * RelayAgentInfo, keeping the sub-options `keep` selects: well-formed data (checked first, as
+ * decodeRelayAgent does, so nothing is added when it is not) is walked in place; malformed
+ * data takes the decoder for its error text.
  */
-function addRelaySubOptionsFast(opts: Map<string, Uint8Array>, data: Uint8Array): string | undefined {
-  const n = data.length;
-  let i = 0;
-  while (i < n) {
-    if (i + 1 >= n) return addRelaySubOptions(opts, data);
-    i += 2 + (data[i + 1] as number);
+function addRelaySubOptionsFast(opts: Map<string, Uint8Array>, payload: Uint8Array, st: number, end: number, keep: Uint8Array): string | undefined {
+  let i = st;
+  while (i < end) {
+    if (i + 1 >= end) return addRelaySubOptions(opts, payload.subarray(st, end));
+    i += 2 + (payload[i + 1] as number);
   }
-  if (i !== n) return addRelaySubOptions(opts, data);
-  for (i = 0; i < n; i += 2 + (data[i + 1] as number)) {
-    const k = SUB_KEY[data[i] as number] as string;
-    if (!opts.has(k)) opts.set(k, new Uint8Array(data.buffer, data.byteOffset + i + 2, data[i + 1] as number));
+  if (i !== end) return addRelaySubOptions(opts, payload.subarray(st, end));
+  for (i = st; i < end; i += 2 + (payload[i + 1] as number)) {
+    const sub = payload[i] as number;
+    if (keep[sub] === 0) continue;
+    const k = SUB_KEY[sub] as string;
+    if (!opts.has(k)) opts.set(k, new Uint8Array(payload.buffer, payload.byteOffset + i + 2, payload[i + 1] as number));
   }
   return undefined;
 }
@@ -114,14 +117,20 @@ const CHADDR_AT = 28;
 const seen = new Uint32Array(256);
 let walk = 0;
 
+function u32At(b: Uint8Array, o: number): number {
+  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+}
+
 /**
  * `fromDhcpMessage(decodeMessage(payload), time)` straight from the wire, for an ACK,
  * RELEASE or DECLINE whose type `peekMessageType(payload)` read (so the payload decodes):
  * no copy, no DhcpMessage, option data are views into `payload` (the caller processes the
- * transaction before that buffer is reused). Returns undefined for what only the full decode
- * handles: option overload (52) or an option split into several instances (RFC 3396).
+ * transaction before that buffer is reused). `keep` limits `options` to what the rules will
+ * look up (option-filter.ts); every other field is as the full decode gives it. Returns
+ * undefined for what only the full decode handles: option overload (52) or an option split
+ * into several instances (RFC 3396).
  */
-export function fromPayload(payload: Uint8Array, messageType: number, time: number): LegTransaction | undefined {
+export function fromPayload(payload: Uint8Array, messageType: number, time: number, keep: OptionFilter = ALL_OPTIONS): LegTransaction | undefined {
   walk = (walk + 1) >>> 0;
   if (walk === 0) {
     seen.fill(0);
@@ -129,6 +138,10 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
   }
   const options = new Map<string, Uint8Array>();
   let relayError: string | undefined;
+  // option 51 and 50: offset of the data (-1 = absent) and its length
+  let leaseAt = -1;
+  let leaseLen = 0;
+  let requestedAt = -1;
   const n = payload.length;
   let i = OPTIONS_AT;
   for (;;) {
@@ -145,9 +158,12 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
     const end = st + (payload[i + 1] as number);
     if (end > n) return undefined;
     // a view made by the constructor: cheaper than subarray (no species lookup)
-    const data = new Uint8Array(payload.buffer, payload.byteOffset + st, end - st);
-    options.set(CODE_KEY[code] as string, data);
-    if (code === Opt.RELAY_AGENT) relayError = addRelaySubOptionsFast(options, data);
+    if (keep.codes[code] === 1) options.set(CODE_KEY[code] as string, new Uint8Array(payload.buffer, payload.byteOffset + st, end - st));
+    if (code === Opt.RELAY_AGENT) relayError = addRelaySubOptionsFast(options, payload, st, end, keep.subs);
+    else if (code === Opt.LEASE_TIME) {
+      leaseAt = st;
+      leaseLen = end - st;
+    } else if (code === Opt.REQUESTED_IP && end - st === 4) requestedAt = st;
     i = end;
   }
   const hlen = payload[2] as number;
@@ -155,20 +171,19 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
   const tx: LegTransaction = {
     time,
     messageType,
-    xid: (((payload[4] as number) << 24) | ((payload[5] as number) << 16) | ((payload[6] as number) << 8) | (payload[7] as number)) >>> 0,
+    xid: u32At(payload, 4),
     chaddr: hlen === 6 || hlen < 1 || hlen > 16 ? macAt(payload, CHADDR_AT) : macToString(payload.subarray(CHADDR_AT, CHADDR_AT + 16), hlen),
     ciaddr,
     yiaddr: ipAt(payload, 16),
     renewing: ciaddr !== ZERO_IP,
     options,
   };
-  const lease = leaseFromOption(options.get('51'));
-  if (lease !== undefined) tx.leaseSeconds = lease;
+  if (leaseAt >= 0) tx.leaseSeconds = leaseLen === 4 ? u32At(payload, leaseAt) : NaN;
   if (relayError !== undefined) tx.relayError = relayError;
   if (messageType === MessageType.RELEASE && ciaddr !== ZERO_IP) tx.releasedIp = ciaddr;
-  if (messageType === MessageType.DECLINE) {
-    const req = ipOf(options.get('50'));
-    if (req !== undefined && req !== ZERO_IP) tx.releasedIp = req;
+  if (messageType === MessageType.DECLINE && requestedAt >= 0) {
+    const req = ipAt(payload, requestedAt);
+    if (req !== ZERO_IP) tx.releasedIp = req;
   }
   return tx;
 }

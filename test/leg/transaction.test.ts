@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { decodeMessage, encodeMessage, peekMessageType } from '../../agent/dhcp/codec.ts';
 import { fromDhcpMessage, fromPayload, ignoredTransaction, isLegMessageType } from '../../agent/leg/transaction.ts';
 import { buildMessage } from '../../scripts/bench/gen-dhcp-capture.ts';
+import { optionFilter } from '../../agent/leg/option-filter.ts';
 import { dhcpPayloads } from '../dhcp/captures.ts';
 
 const T = 1_767_225_600_123;
@@ -44,7 +45,12 @@ describe('fromPayload equals fromDhcpMessage(decodeMessage(…)) for ACK, RELEAS
     if (type === undefined || !isLegMessageType(type)) return 'other';
     const tx = fromPayload(payload, type, T);
     if (tx === undefined) return 'full';
-    expect(tx).toEqual(fromDhcpMessage(decodeMessage(payload), T));
+    const full = fromDhcpMessage(decodeMessage(payload), T);
+    expect(tx).toEqual(full);
+    // with a filter: the same, but only the selected options
+    const kept = ['51', '60', '82.1', '82.2', '82.6'];
+    const filtered = fromPayload(payload, type, T, optionFilter([...kept, '082', ' 61 ', '60.1']));
+    expect(filtered).toEqual({ ...full, options: new Map([...full.options].filter(([k]) => [...kept, '61'].includes(k))) });
     return 'wire';
   }
 

@@ -23,7 +23,7 @@ export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
     const type = peekMessageType(payload);
     if (type !== undefined) {
       if (!isLegMessageType(type)) engine.process(ignoredTransaction(payload, type, time));
-      else engine.process(fromPayload(payload, type, time) ?? fromDhcpMessage(decodeMessage(payload), time));
+      else engine.process(fromPayload(payload, type, time, engine.optionFilter) ?? fromDhcpMessage(decodeMessage(payload), time));
       return true;
     }
   }
