@@ -1,7 +1,6 @@
 /**
  * Verify-and-stage: stream an image from any Fetcher straight into the inactive slot (no
- * temporary copy, memory flat in image size) while its MD5 is computed on the stream (on the
- * main thread, or on a worker beside the I/O); fsync; read the slot back, check its MD5 and
+ * temporary copy, memory flat in image size) while its MD5 is computed on the stream; fsync; read the slot back, check its MD5 and
  * record its SHA-256 (of the bytes that will boot; one pass over the data, which the
  * read-back makes anyway); only then switch the boot environment to the new slot on trial.
  *
@@ -16,7 +15,6 @@
 import { AgentError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { Md5Sink, digestStream, isMd5Hex } from '../transfer/hashing-sink.ts';
-import { OffloadedHashingSink } from '../transfer/hash-worker.ts';
 import type { ByteSink, Fetcher, TransferProgress, TransferRequest } from '../transfer/types.ts';
 import { otherSlot, type BootEnv, type SlotName, type SlotWriter, type Slots } from '../../platform/types.ts';
 
@@ -36,11 +34,6 @@ export interface StageOptions {
   signal?: AbortSignal;
   /** switch the boot environment to the staged slot (default true) */
   activate?: boolean;
-  /**
-   * Where MD5/SHA-256 run: 'main' (default; lowest memory, ~15 MiB less than a worker) or
-   * 'worker' (a worker thread beside the I/O: faster on multi-core boards).
-   */
-  hashOn?: 'main' | 'worker';
   /** test hook: runs after the fsync, before the read-back */
   beforeReadBack?: (slot: SlotName) => Promise<void> | void;
 }
@@ -102,7 +95,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
   // Synchronous once the writer is open (the slot writer buffers): the fetcher's hot path
   // (TFTP ACK) then needs no promise hop per block.
   const slotSink: ByteSink = { write: (chunk) => (writer ? writer.write(chunk) : open().then((w) => w.write(chunk))) };
-  const sink = opts.hashOn === 'worker' ? new OffloadedHashingSink(slotSink) : new Md5Sink(slotSink);
+  const sink = new Md5Sink(slotSink);
   try {
     const result = await req.fetcher(req.request, sink, {
       onSize: (total) => {
@@ -113,7 +106,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
-    const got = await sink.digest();
+    const got = sink.digest();
     if (got.bytes !== result.bytes) {
       throw new AgentError('UPGRADE_TRANSFER_INCONSISTENT', `fetcher reported ${result.bytes} bytes, sink received ${got.bytes}`, { ...ctx });
     }
@@ -152,7 +145,6 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
     return { slot: target, bytes, md5: got.md5, sha256: back.sha256, file, elapsedMs };
   } catch (e) {
     const err = e instanceof AgentError ? e : new AgentError('UPGRADE_STAGE_FAILED', `staging ${file} failed: ${e instanceof Error ? e.message : String(e)}`, { ...ctx }, { cause: e });
-    if (sink instanceof OffloadedHashingSink) await sink.close();
     await discard(err.code);
     throw err;
   }

@@ -1,8 +1,7 @@
 /**
  * FTP download throughput: 64 MiB from vsftpd (namespace lab, veth), MD5 on the stream.
  *   ours: scripts/lab/ftp-get.ts (fetchFtp → Md5Sink: MD5 on the main thread, as stage()
- *         hashes the stream; output discarded), and the same with --hash-worker (MD5 +
- *         SHA-256 on a worker thread)
+ *         hashes the stream; output discarded)
  *   reference: curl -s ftp://… | md5sum
  * Goal: ours ≥ 0.95 × curl's throughput. Reported, not asserted. Runs are interleaved
  * (ours, curl, ours, …) so load from other processes hits both alike; median and best of 7.
@@ -22,17 +21,14 @@ try {
   process.env.CPF_FTP_PASSWORD = lab.password;
   const expected = (await lab.inClient(['md5sum', `${lab.root}/img64.bin`])).stdout.split(' ')[0];
   const ours = { wall: [] as number[], xfer: [] as number[], cpu: [] as number[] };
-  const oursW = { wall: [] as number[], xfer: [] as number[], cpu: [] as number[] };
   const curl = { wall: [] as number[], xfer: [] as number[], cpu: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
-    for (const [extra, acc] of [[[], ours], [['--hash-worker'], oursW]] as const) {
-      const o = await lab.inClient([process.execPath, FTP_GET, '--server', lab.server, '--user', lab.user, '--file', 'img64.bin', ...extra]);
-      const r = JSON.parse(o.stdout.trim()) as { ok: boolean; md5?: string; elapsedMs?: number; cpuMs?: number };
-      if (!r.ok || r.md5 !== expected) throw new Error(`ours failed: ${o.stdout}`);
-      acc.wall.push(o.wallMs);
-      acc.xfer.push(r.elapsedMs ?? NaN);
-      acc.cpu.push(r.cpuMs ?? NaN);
-    }
+    const o = await lab.inClient([process.execPath, FTP_GET, '--server', lab.server, '--user', lab.user, '--file', 'img64.bin']);
+    const r = JSON.parse(o.stdout.trim()) as { ok: boolean; md5?: string; elapsedMs?: number; cpuMs?: number };
+    if (!r.ok || r.md5 !== expected) throw new Error(`ours failed: ${o.stdout}`);
+    ours.wall.push(o.wallMs);
+    ours.xfer.push(r.elapsedMs ?? NaN);
+    ours.cpu.push(r.cpuMs ?? NaN);
     const c = await lab.inClient([
       'bash',
       '-c',
@@ -49,7 +45,6 @@ try {
     ['64 MiB FTP + MD5', 'ours', 'curl | md5sum', 'ratio', 'goal'],
     ['transfer MiB/s', mibs(median(ours.xfer)), mibs(median(curl.xfer)), (median(curl.xfer) / median(ours.xfer)).toFixed(2), '≥ 0.95 (median)'],
     ['  best run MiB/s', mibs(best(ours.xfer)), mibs(best(curl.xfer)), (best(curl.xfer) / best(ours.xfer)).toFixed(2), '≥ 0.95 (best)'],
-    ['hash worker MiB/s', mibs(median(oursW.xfer)), mibs(median(curl.xfer)), (median(curl.xfer) / median(oursW.xfer)).toFixed(2), '≥ 0.95 (median)'],
     ['CPU ms (user+sys)', median(ours.cpu).toFixed(0), median(curl.cpu).toFixed(0), (median(curl.cpu) / median(ours.cpu)).toFixed(2), '(both MD5 only)'],
     ['process wall ms', median(ours.wall).toFixed(0), median(curl.wall).toFixed(0), (median(curl.wall) / median(ours.wall)).toFixed(2), '(incl. startup)'],
   ];

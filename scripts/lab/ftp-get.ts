@@ -8,7 +8,7 @@
  *
  *   node scripts/lab/ftp-get.ts --server IP --file NAME [--user U] [--port N]
  *     [--sim DIR --md5 HEX] [--connect-timeout MS] [--idle-timeout MS]
- *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS] [--hash-worker] [--sha256]
+ *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS] [--sha256]
  *     [--abort-after BYTES]   (abort the transfer through its AbortSignal once past BYTES)
  *   node scripts/lab/ftp-get.ts --idle [--sim DIR]   (load everything, transfer nothing: idle RSS)
  *
@@ -19,7 +19,6 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../agent/log.ts';
 import { isAgentError } from '../../agent/errors.ts';
 import { createFtpFetcher } from '../../agent/transfer/ftp.ts';
-import { OffloadedHashingSink } from '../../agent/transfer/hash-worker.ts';
 import { HashingSink, Md5Sink } from '../../agent/transfer/hashing-sink.ts';
 import { createProgressRenderer } from '../../agent/transfer/progress.ts';
 import { openSimPlatform } from '../../platform/sim/index.ts';
@@ -40,7 +39,6 @@ const { values } = parseArgs({
     'retry-delay': { type: 'string' },
     'progress-ms': { type: 'string' },
     idle: { type: 'boolean' },
-    'hash-worker': { type: 'boolean' },
     sha256: { type: 'boolean' },
     'abort-after': { type: 'string' },
   },
@@ -82,18 +80,9 @@ async function main(): Promise<Record<string, unknown>> {
     const platform = await openSimPlatform(values.sim, { log });
     const r = await stage(
       { fetcher, request: req, md5: values.md5 ?? '', slots: platform.slots, bootEnv: platform.bootEnv, log },
-      { onProgress, signal, hashOn: values['hash-worker'] ? 'worker' : 'main' },
+      { onProgress, signal },
     );
     return { ok: true, ...r };
-  }
-  if (values['hash-worker']) {
-    const sink = new OffloadedHashingSink();
-    try {
-      const r = await fetcher(req, sink, { onProgress, signal });
-      return { ok: true, ...r, ...(await sink.digest()) };
-    } finally {
-      await sink.close();
-    }
   }
   const sink = values.sha256 ? new HashingSink() : new Md5Sink();
   const r = await fetcher(req, sink, { onProgress, signal });

@@ -14,14 +14,13 @@
  *     [--windowsize N] [--timeout S] [--retries N] [--no-options] [--no-tsize]
  *     [--max-size BYTES] [--slow-sink-ms MS] [--abort-after BYTES] [--progress-ms MS]
  *     [--quiet] (info logs only) [--no-hash] (a plain null sink, for benchmarks)
- *     [--hash-worker] (MD5 + SHA-256 on a worker thread: OffloadedHashingSink) [--sha256]
+ *     [--sha256]
  */
 import { parseArgs } from 'node:util';
 import { AgentError, isAgentError } from '../../agent/errors.ts';
 import { createLogger } from '../../agent/log.ts';
 import { createTftpFetcher } from '../../agent/transfer/tftp-socket.ts';
 import { HashingSink, Md5Sink, type Md5Digest } from '../../agent/transfer/hashing-sink.ts';
-import { OffloadedHashingSink } from '../../agent/transfer/hash-worker.ts';
 import type { ByteSink } from '../../agent/transfer/types.ts';
 
 const { values } = parseArgs({
@@ -41,7 +40,6 @@ const { values } = parseArgs({
     'progress-ms': { type: 'string' },
     quiet: { type: 'boolean' },
     'no-hash': { type: 'boolean' },
-    'hash-worker': { type: 'boolean' },
     sha256: { type: 'boolean' },
   },
 });
@@ -94,8 +92,8 @@ const counting: ByteSink = {
     if (slowMs > 0) return new Promise((r) => setTimeout(r, slowMs));
   },
 };
-const hasher = !hashing ? undefined : values['hash-worker'] ? new OffloadedHashingSink(counting) : values.sha256 ? new HashingSink(counting) : new Md5Sink(counting);
-const digest = async (): Promise<(Md5Digest & { sha256?: string }) | undefined> => (hasher instanceof OffloadedHashingSink ? await hasher.digest() : hasher?.digest());
+const hasher = !hashing ? undefined : values.sha256 ? new HashingSink(counting) : new Md5Sink(counting);
+const digest = async (): Promise<(Md5Digest & { sha256?: string }) | undefined> => hasher?.digest();
 const sink: ByteSink = hasher ?? counting;
 
 function pick(msg: string): Record<string, unknown> | undefined {
