@@ -59,36 +59,38 @@ export function macKey(s: string): number {
 
 /**
  * An insert-only table from text to V (entries are never removed: the store keeps ended
- * mappings as history). Canonical keys live in an open-addressing table (linear probing,
- * keys in a Float64Array, at most half full); other text in a Map.
+ * mappings as history). Canonical keys: values in insertion order, found through an
+ * open-addressing index (linear probing, at most half full) whose slots hold the key and the
+ * value's number side by side, so a lookup touches one slot of the index and then the value:
+ * DHCP clients renew in about the order they logged on, so consecutive lookups mostly touch
+ * neighbouring values. Other text: a Map.
  */
 export class KeyTable<V extends object> {
   private readonly keyOf: (s: string) => number;
-  private keys: Float64Array;
-  private vals: (V | undefined)[];
+  /** slot i: [2i] = key (NO_KEY = empty), [2i + 1] = number of its value in `vals` */
+  private slots: Float64Array;
+  private readonly vals: V[] = [];
   private shift: number;
-  private used = 0;
   private readonly other = new Map<string, V>();
 
   constructor(keyOf: (s: string) => number, initialBits = 10) {
     this.keyOf = keyOf;
-    this.keys = new Float64Array(1 << initialBits).fill(NO_KEY);
-    this.vals = new Array<V | undefined>(1 << initialBits).fill(undefined);
+    this.slots = new Float64Array(2 << initialBits).fill(NO_KEY);
     this.shift = 32 - initialBits;
   }
 
   get size(): number {
-    return this.used + this.other.size;
+    return this.vals.length + this.other.size;
   }
 
   get(s: string): V | undefined {
     const k = this.keyOf(s);
     if (k === NO_KEY) return this.other.get(s);
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    for (let i = this.slot(k); ; i = (i + 1) & mask) {
-      const x = keys[i] as number;
-      if (x === k) return this.vals[i];
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = this.slot(k); ; i = (i + 2) & mask) {
+      const x = slots[i] as number;
+      if (x === k) return this.vals[slots[i + 1] as number];
       if (x === NO_KEY) return undefined;
     }
   }
@@ -99,41 +101,47 @@ export class KeyTable<V extends object> {
       this.other.set(s, v);
       return;
     }
-    if (this.put(k, v)) return;
-    if (++this.used * 2 > this.keys.length) this.grow();
-  }
-
-  *values(): Generator<V> {
-    for (const v of this.vals) if (v !== undefined) yield v;
-    yield* this.other.values();
-  }
-
-  /** Sets key k; returns true when it was already there. */
-  private put(k: number, v: V): boolean {
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    for (let i = this.slot(k); ; i = (i + 1) & mask) {
-      const x = keys[i] as number;
-      if (x === k || x === NO_KEY) {
-        this.vals[i] = v;
-        if (x === k) return true;
-        keys[i] = k;
-        return false;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = this.slot(k); ; i = (i + 2) & mask) {
+      const x = slots[i] as number;
+      if (x === k) {
+        this.vals[slots[i + 1] as number] = v;
+        return;
+      }
+      if (x === NO_KEY) {
+        slots[i] = k;
+        slots[i + 1] = this.vals.length;
+        this.vals.push(v);
+        if (4 * this.vals.length > slots.length) this.grow();
+        return;
       }
     }
   }
 
+  *values(): Generator<V> {
+    yield* this.vals;
+    yield* this.other.values();
+  }
+
+  /** index in `slots` of the first slot to probe for key k */
   private slot(k: number): number {
     const hi = (k / 4294967296) | 0;
-    return Math.imul((k >>> 0) ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1) >>> this.shift;
+    return (Math.imul((k >>> 0) ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1) >>> this.shift) << 1;
   }
 
   private grow(): void {
-    const keys = this.keys;
-    const vals = this.vals;
-    this.keys = new Float64Array(keys.length * 2).fill(NO_KEY);
-    this.vals = new Array<V | undefined>(keys.length * 2).fill(undefined);
+    const old = this.slots;
+    const slots = (this.slots = new Float64Array(old.length * 2).fill(NO_KEY));
     this.shift--;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== NO_KEY) this.put(keys[i] as number, vals[i] as V);
+    const mask = slots.length - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const k = old[j] as number;
+      if (k === NO_KEY) continue;
+      let i = this.slot(k);
+      while (slots[i] !== NO_KEY) i = (i + 2) & mask;
+      slots[i] = k;
+      slots[i + 1] = old[j + 1] as number;
+    }
   }
 }
