@@ -12,9 +12,11 @@ export type PackageResult =
   | { kind: 'unmapped'; option: string; value: string }
   | { kind: 'none' };
 
+const NONE: PackageResult = Object.freeze({ kind: 'none' });
+
 /** The first configured option present whose value is in the table wins. */
 export function packageFromOptions(tx: LegTransaction, policy: LegConfig['policy']): PackageResult {
-  let unmapped: PackageResult = { kind: 'none' };
+  let unmapped: PackageResult = NONE;
   for (const sel of policy.options) {
     const data = tx.options.get(sel.trim());
     if (data === undefined || data.length === 0) continue;

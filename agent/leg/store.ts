@@ -315,14 +315,22 @@ export class LegStore implements StateView {
   // --- changes (cache now, disk at commit)
   // Records are updated in place: the cache owns them, and StateView callers only read.
   applyLogon(op: LogonOp): void {
+    const s = this.logonSubscriber(op);
+    if (op.modem) this.markModemXid(op.xid ?? 0);
+    // The client as text the store already holds when there is one: a fresh copy per ACK
+    // stored in a long-lived record would only become old-generation garbage.
+    let c = op.chaddr ?? '';
+    if (!op.modem && op.ip !== null) c = this.logonMapping(op, op.ip).chaddr;
+    else if (c === s.id) c = s.id;
+    if (s.lastChaddr !== c) s.lastChaddr = c;
+  }
+
+  private logonSubscriber(op: LogonOp): SubscriberRecord {
     let s = this.subscriber(op.subscriber);
     if (s) {
       s.package = op.package;
       s.modem = op.modem;
       s.lastXid = op.xid ?? 0;
-      // equal text keeps the stored string: a fresh copy per ACK would only become old garbage
-      const c = op.chaddr ?? '';
-      if (s.lastChaddr !== c) s.lastChaddr = c;
       s.updatedAt = op.time;
     } else {
       s = {
@@ -339,11 +347,14 @@ export class LegStore implements StateView {
       this.memoSub = s;
     }
     this.markSub(s);
-    if (op.modem) this.markModemXid(op.xid ?? 0);
-    if (op.modem || op.ip === null) return;
-    let m = this.mapping(op.ip);
+    return s;
+  }
+
+  private logonMapping(op: LogonOp, ip: string): IpMapping {
+    let m = this.mapping(ip);
     if (!m?.active) this.activeCount++;
     if (m) {
+      // equal text keeps the stored string (see applyLogon)
       if (m.subscriber !== op.subscriber) m.subscriber = op.subscriber;
       const c = op.chaddr ?? '';
       if (m.chaddr !== c) m.chaddr = c;
@@ -355,7 +366,7 @@ export class LegStore implements StateView {
       m.endReason = null;
     } else {
       m = {
-        ip: op.ip,
+        ip,
         subscriber: op.subscriber,
         chaddr: op.chaddr ?? '',
         xid: op.xid ?? 0,
@@ -365,14 +376,15 @@ export class LegStore implements StateView {
         active: true,
         endReason: null,
       };
-      this.maps.set(op.ip, m);
-      this.memoIp = op.ip;
+      this.maps.set(ip, m);
+      this.memoIp = ip;
       this.memoMap = m;
     }
     this.markMap(m);
     if (m.expiresAt !== null) this.heap.push(m.expiresAt, m);
     this.recentAcks.set(m.chaddr, m);
     if (this.heap.size > 2 * this.activeCount + 4096) this.compactHeap();
+    return m;
   }
 
   applyLogout(op: LogoutOp): void {

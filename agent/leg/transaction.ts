@@ -96,8 +96,23 @@ export function isLegMessageType(t: number): boolean {
   return t === MessageType.ACK || t === MessageType.RELEASE || t === MessageType.DECLINE;
 }
 
+/** The address at `o` as text; "0.0.0.0" is the shared constant (no string built). */
 function ipAt(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const b0 = b[o] as number;
+  const b1 = b[o + 1] as number;
+  const b2 = b[o + 2] as number;
+  const b3 = b[o + 3] as number;
+  if ((b0 | b1 | b2 | b3) === 0) return ZERO_IP;
+  return `${b0}.${b1}.${b2}.${b3}`;
+}
+
+function u32At(b: Uint8Array, o: number): number {
+  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+}
+
+/** ciaddr as text: the yiaddr string when both are the same address (a renewal's ACK). */
+function ciaddrAt(b: Uint8Array, yiaddr: string): string {
+  return u32At(b, 12) === u32At(b, 16) ? yiaddr : ipAt(b, 12);
 }
 
 /**
@@ -106,9 +121,9 @@ function ipAt(b: Uint8Array, o: number): string {
  * payload decodes), and not an ACK, RELEASE or DECLINE. No copy, no options.
  */
 export function ignoredTransaction(payload: Uint8Array, messageType: number, time: number): LegTransaction {
-  const ciaddr = ipAt(payload, 12);
-  const xid = (((payload[4] as number) << 24) | ((payload[5] as number) << 16) | ((payload[6] as number) << 8) | (payload[7] as number)) >>> 0;
-  return { time, messageType, xid, chaddr: '', ciaddr, yiaddr: ipAt(payload, 16), renewing: ciaddr !== ZERO_IP, options: NO_OPTIONS };
+  const yiaddr = ipAt(payload, 16);
+  const ciaddr = ciaddrAt(payload, yiaddr);
+  return { time, messageType, xid: u32At(payload, 4), chaddr: '', ciaddr, yiaddr, renewing: ciaddr !== ZERO_IP, options: NO_OPTIONS };
 }
 
 const OPTIONS_AT = 240;
@@ -116,10 +131,6 @@ const CHADDR_AT = 28;
 // per option code: the walk (generation) that last saw it, to find repeated codes
 const seen = new Uint32Array(256);
 let walk = 0;
-
-function u32At(b: Uint8Array, o: number): number {
-  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
-}
 
 /**
  * `fromDhcpMessage(decodeMessage(payload), time)` straight from the wire, for an ACK,
@@ -167,14 +178,15 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
     i = end;
   }
   const hlen = payload[2] as number;
-  const ciaddr = ipAt(payload, 12);
+  const yiaddr = ipAt(payload, 16);
+  const ciaddr = ciaddrAt(payload, yiaddr);
   const tx: LegTransaction = {
     time,
     messageType,
     xid: u32At(payload, 4),
     chaddr: hlen === 6 || hlen < 1 || hlen > 16 ? macAt(payload, CHADDR_AT) : macToString(payload.subarray(CHADDR_AT, CHADDR_AT + 16), hlen),
     ciaddr,
-    yiaddr: ipAt(payload, 16),
+    yiaddr,
     renewing: ciaddr !== ZERO_IP,
     options,
   };

@@ -19,6 +19,11 @@ import { resolveSubscriberId } from '../subscriber-id.ts';
 import { choosePackage, packageFromOptions } from '../policy.ts';
 import { isDuplicateAck, isDuplicateModemAck } from './duplicate.ts';
 
+// (a function of its own: a closure here would cost an allocation per ACK)
+function reject(tx: LegTransaction, transaction: TransactionName, leaseSeconds: number | null, reason: string, subscriber: string | null = null, modem = false): Op[] {
+  return [{ kind: 'rejected', reason, subscriber, ip: tx.yiaddr, modem, leaseSeconds, time: tx.time, chaddr: tx.chaddr, xid: tx.xid, transaction }];
+}
+
 export function ackRule(tx: LegTransaction, kind: 'initial' | 'extension' | 'ack', view: StateView, cfg: LegConfig): Op[] {
   const transaction: TransactionName = kind;
   const ip = tx.yiaddr;
@@ -30,20 +35,18 @@ export function ackRule(tx: LegTransaction, kind: 'initial' | 'extension' | 'ack
   if (lease.ok && isDuplicateAck(prev, tx, lease.expiresAt, lease.seconds, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
   if (cfg.cable && isDuplicateModemAck(view.modemCandidate(tx.chaddr, tx.xid), tx, windowMs)) return [{ kind: 'duplicate', reason: 'ACK', time: tx.time }];
   const sid = resolveSubscriberId(tx, cfg);
-  const reject = (reason: string, subscriber: string | null = null, modem = false): Op[] => [
-    { kind: 'rejected', reason, subscriber, ip, modem, leaseSeconds: lease.ok ? lease.seconds : null, time: tx.time, chaddr: tx.chaddr, xid: tx.xid, transaction },
-  ];
-  if (sid.kind === 'reject') return reject(sid.reason);
+  const leaseSeconds = lease.ok ? lease.seconds : null;
+  if (sid.kind === 'reject') return reject(tx, kind, leaseSeconds, sid.reason);
   let subscriber: string;
   let modem = false;
   if (sid.kind === 'lookup') {
-    if (!prev || !prev.active) return reject(sid.via === 'no-option-82' ? 'no-option-82-and-ip-unknown' : 'no-subscriber-id-and-ip-unknown');
+    if (!prev || !prev.active) return reject(tx, kind, leaseSeconds, sid.via === 'no-option-82' ? 'no-option-82-and-ip-unknown' : 'no-subscriber-id-and-ip-unknown');
     subscriber = prev.subscriber;
   } else {
     subscriber = sid.id;
     modem = sid.modem;
   }
-  if (!lease.ok) return reject(lease.reason, subscriber, modem);
+  if (!lease.ok) return reject(tx, kind, leaseSeconds, lease.reason, subscriber, modem);
   const known = view.subscriber(subscriber);
   const pkg = choosePackage(packageFromOptions(tx, cfg.policy), known, cfg.policy.defaultPackage);
   const held = !modem && prev !== undefined && prev.active;
