@@ -152,6 +152,18 @@ export class CaptureStream {
   }
 
   /**
+   * Hands back the unparsed bytes (the start of a record not complete yet) and forgets them:
+   * the caller passes them again at the start of its next chunk, which the stream then needs
+   * not join to them in a fresh array. Lets a file reader reuse two read buffers (the tail
+   * is copied to the front of the other one) instead of allocating two per chunk.
+   */
+  takeTail(): Uint8Array {
+    const t = this.buf;
+    this.buf = new Uint8Array(0);
+    return t;
+  }
+
+  /**
    * Ends the stream. Leftover bytes are an incomplete record: strict mode throws
    * PCAP_TRUNCATED; streaming mode counts them as skipped.
    */

@@ -65,6 +65,10 @@ describe('replay restart', () => {
     expect([...a.events, ...b.events]).toEqual(expected);
   });
 
+  it('any read size gives the same events (read buffers reused; records longer than half a buffer grow it)', async () => {
+    for (const chunkSize of [1, 64, 333, 4096]) expect((await run([full], undefined, { chunkSize })).events).toEqual(expected);
+  });
+
   it('stopped mid-file (signal), then restarted', async () => {
     const sd = join(dir, 'state-stop');
     const a = await run([full], sd, { stopAfterChunks: 3, chunkSize: 64 * 1024 });

@@ -138,6 +138,41 @@ describe('streaming (tcpdump -w -)', () => {
       { numRuns: 300 },
     );
   });
+  it('takeTail: the tail handed back at the start of the next chunk (reused buffers) gives what plain pushes give', () => {
+    const ng = writePcapng(frames, { littleEndian: false, tsresol: 9 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 40 }), fc.boolean(), fc.uint8Array({ maxLength: 48 }), fc.nat(), (sizes, useNg, junk, at) => {
+        const clean = useNg ? ng : file;
+        const cut = 100 + (at % (clean.length - 99)); // after the file header
+        const src = new Uint8Array([...clean.subarray(0, cut), ...junk, ...clean.subarray(cut)]);
+        const plain = new CaptureStream();
+        const tailed = new CaptureStream();
+        const want: CaptureRecord[] = [];
+        const got: CaptureRecord[] = [];
+        const bufs = [new Uint8Array(2048), new Uint8Array(2048)];
+        let o = 0;
+        for (const [i, n] of [...sizes, src.length].entries()) {
+          const part = src.subarray(o, o + n);
+          o += part.length;
+          want.push(...plain.push(part));
+          const tail = tailed.takeTail();
+          if (tail.length + part.length > (bufs[i % 2] as Uint8Array).length) bufs[i % 2] = new Uint8Array(tail.length + part.length);
+          const buf = bufs[i % 2] as Uint8Array;
+          buf.set(tail, 0);
+          buf.set(part, tail.length);
+          // records are used before the buffer is written again: summarise now
+          const recs = tailed.push(buf.subarray(0, tail.length + part.length));
+          got.push(...recs.map((r) => ({ ...r, data: r.data.slice() })));
+        }
+        plain.end();
+        tailed.end();
+        expect(summary(got)).toEqual(summary(want));
+        expect(got.map((r) => [...r.data])).toEqual(want.map((r) => [...r.data]));
+        expect(tailed.stats).toEqual(plain.stats);
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('garbage between records is skipped and counted; later records still arrive', () => {
     const head = file.subarray(0, 24);
     const rec = (i: number): Uint8Array => writePcap(LinkType.ETHERNET, [frames[i] as FrameIn]).subarray(24);
