@@ -90,7 +90,7 @@ export class LegEngine {
     const p = this.positionSource?.();
     if (p) this.store.setPosition(p.source, p.position);
     this.store.commit();
-    if (this.pending.count > 0) this.sink.write(this.pending.take());
+    if (this.pending.count > 0) for (const part of this.pending.takeParts()) this.sink.write(part);
     this.pendingTx = 0;
   }
 

@@ -28,6 +28,8 @@ const K_CHADDR = keys(',"chaddr":');
 const K_XID = keys(',"xid":');
 const K_END = keys('}\n');
 const NULL = keys('null');
+/** well below Node's threshold for external strings (0xFBEE9 bytes) */
+const PART_BYTES = 256 * 1024;
 
 export class EventBuffer {
   private buf: Buffer = Buffer.allocUnsafe(1 << 16);
@@ -83,10 +85,37 @@ export class EventBuffer {
   /** The buffered lines as one string; empties the buffer. */
   take(): string {
     const s = this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
+    this.clear();
+    return s;
+  }
+
+  /**
+   * The buffered lines as strings of whole lines, each at most `maxBytes` long (a longer
+   * line is a part of its own); empties the buffer. The engine hands a batch to the sink in
+   * such parts: Node makes a string of a megabyte or more an external string, and a
+   * replay's batches of those (~1 MB per 5000 events) drove the old-generation collector.
+   */
+  takeParts(maxBytes = PART_BYTES): string[] {
+    const enc = this.ascii ? 'latin1' : 'utf8';
+    const b = this.buf;
+    const parts: string[] = [];
+    let start = 0;
+    while (this.len - start > maxBytes) {
+      // the last line end within the limit (a newline byte never occurs inside a UTF-8 sequence)
+      let end = b.lastIndexOf(0x0a, start + maxBytes - 1);
+      if (end < start) end = b.indexOf(0x0a, start);
+      parts.push(b.toString(enc, start, end + 1));
+      start = end + 1;
+    }
+    if (start < this.len) parts.push(b.toString(enc, start, this.len));
+    this.clear();
+    return parts;
+  }
+
+  private clear(): void {
     this.len = 0;
     this.ascii = true;
     this.count = 0;
-    return s;
   }
 
   private reserve(n: number): void {

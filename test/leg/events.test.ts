@@ -62,6 +62,24 @@ describe('EventBuffer', () => {
     );
   });
 
+  it('takeParts: the same text in parts of whole lines, each within the limit unless one line is longer', () => {
+    const buf = new EventBuffer();
+    fc.assert(
+      fc.property(fc.array(fc.oneof(logon, logout, rejected), { maxLength: 12 }), fc.integer({ min: 1, max: 2000 }), (ops, max) => {
+        for (const op of ops) buf.add(op);
+        const parts = buf.takeParts(max);
+        expect(parts.join('')).toBe(ops.map((op) => JSON.stringify(toEvent(op)) + '\n').join(''));
+        for (const p of parts) {
+          expect(p.endsWith('\n')).toBe(true);
+          if (Buffer.byteLength(p) > max) expect(p.indexOf('\n')).toBe(p.length - 1);
+        }
+        expect(buf.count).toBe(0);
+        expect(buf.takeParts(max)).toEqual([]);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('grows past its first buffer without losing bytes', () => {
     const buf = new EventBuffer();
     const long = 'x'.repeat(70_000);
