@@ -60,7 +60,7 @@ export function macKey(s: string): number {
 /**
  * An insert-only table from text to V (entries are never removed: the store keeps ended
  * mappings as history). Canonical keys: values in insertion order, found through an
- * open-addressing index (linear probing, at most half full) whose slots hold the key and the
+ * open-addressing index (linear probing, at most 3/4 full) whose slots hold the key and the
  * value's number side by side, so a lookup touches one slot of the index and then the value:
  * DHCP clients renew in about the order they logged on, so consecutive lookups mostly touch
  * neighbouring values. Other text: a Map.
@@ -113,7 +113,7 @@ export class KeyTable<V extends object> {
         slots[i] = k;
         slots[i + 1] = this.vals.length;
         this.vals.push(v);
-        if (4 * this.vals.length > slots.length) this.grow();
+        if (8 * this.vals.length > 3 * slots.length) this.grow();
         return;
       }
     }
