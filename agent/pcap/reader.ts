@@ -78,7 +78,8 @@ function u16(b: Uint8Array, o: number, le: boolean): number {
   return le ? (b[o] as number) | ((b[o + 1] as number) << 8) : ((b[o] as number) << 8) | (b[o + 1] as number);
 }
 
-type Step = { kind: 'need' } | { kind: 'ok'; used: number; record?: CaptureRecord } | { kind: 'bad'; error: AgentError };
+type Step = { kind: 'need' } | { kind: 'ok'; used: number; record?: CaptureRecord | undefined } | { kind: 'bad'; error: AgentError };
+const NEED: Step = { kind: 'need' };
 
 export class CaptureStream {
   readonly strict: boolean;
@@ -99,6 +100,7 @@ export class CaptureStream {
   private lastTime = 0;
   private inGarbage = false;
   private failure: AgentError | undefined;
+  private readonly okStep: { kind: 'ok'; used: number; record: CaptureRecord | undefined } = { kind: 'ok', used: 0, record: undefined };
 
   constructor(opts: { strict?: boolean } = {}) {
     this.strict = opts.strict ?? false;
@@ -184,6 +186,13 @@ export class CaptureStream {
     this.buf = new Uint8Array(0);
   }
 
+  /** The step of a packet record, in one reused object: push() reads it at once (no allocation per packet). */
+  private ok(used: number, record: CaptureRecord): Step {
+    this.okStep.used = used;
+    this.okStep.record = record;
+    return this.okStep;
+  }
+
   private step(pos: number): Step {
     const b = this.buf;
     const avail = b.length - pos;
@@ -194,7 +203,7 @@ export class CaptureStream {
 
   private fileHeader(pos: number, avail: number): Step {
     const b = this.buf;
-    if (avail < 4) return { kind: 'need' };
+    if (avail < 4) return NEED;
     const be = u32(b, pos, false);
     const le = u32(b, pos, true);
     if (be === PCAPNG_SHB) {
@@ -202,7 +211,7 @@ export class CaptureStream {
       return this.ngBlock(pos, avail);
     }
     if (be === PCAP_US || be === PCAP_NS || le === PCAP_US || le === PCAP_NS) {
-      if (avail < 24) return { kind: 'need' };
+      if (avail < 24) return NEED;
       this.le = le === PCAP_US || le === PCAP_NS;
       this.nanos = (this.le ? le : be) === PCAP_NS;
       this.snaplen = u32(b, pos + 16, this.le);
@@ -218,7 +227,7 @@ export class CaptureStream {
 
   private pcapRecord(pos: number, avail: number): Step {
     const b = this.buf;
-    if (avail < 16) return { kind: 'need' };
+    if (avail < 16) return NEED;
     const le = this.le;
     const sec = u32(b, pos, le);
     const frac = u32(b, pos + 4, le);
@@ -239,28 +248,24 @@ export class CaptureStream {
         error: new AgentError('PCAP_BAD_RECORD', `record header claims ${incl} captured bytes (limit ${limit})`, { offset: this.base + pos, length: incl }),
       };
     }
-    if (avail < 16 + incl) return { kind: 'need' };
+    if (avail < 16 + incl) return NEED;
     const time = sec * 1000 + (this.nanos ? frac / 1e6 : frac / 1e3);
     this.lastSec = sec;
     this.stats.records++;
-    return {
-      kind: 'ok',
-      used: 16 + incl,
-      record: {
-        frame: this.stats.records,
-        time,
-        timeKnown: true,
-        linkType: this.linkType,
-        data: b.subarray(pos + 16, pos + 16 + incl),
-        origLength: orig,
-        interfaceId: 0,
-      },
-    };
+    return this.ok(16 + incl, {
+      frame: this.stats.records,
+      time,
+      timeKnown: true,
+      linkType: this.linkType,
+      data: b.subarray(pos + 16, pos + 16 + incl),
+      origLength: orig,
+      interfaceId: 0,
+    });
   }
 
   private ngBlock(pos: number, avail: number): Step {
     const b = this.buf;
-    if (avail < 12) return { kind: 'need' };
+    if (avail < 12) return NEED;
     let le = this.le;
     const typeBE = u32(b, pos, false);
     if (typeBE === PCAPNG_SHB) {
@@ -278,7 +283,7 @@ export class CaptureStream {
     // resynchronising, only the types a capture stream carries, with a packet block's length.
     if (!this.strict && (!KNOWN_TYPES.has(type) || len > MAX_STREAM_BLOCK)) return this.badBlock(pos, `unexpected block type 0x${type.toString(16)} or length ${len}`);
     if (this.inGarbage && (!RESYNC_TYPES.has(type) || len > MAX_RECORD + 1024)) return this.badBlock(pos, 'no block here');
-    if (avail < len) return { kind: 'need' };
+    if (avail < len) return NEED;
     if (u32(b, pos + len - 4, le) !== len) return this.badBlock(pos, `block trailing length differs from leading length ${len}`);
     const body = b.subarray(pos + 8, pos + len - 4);
     switch (type) {
@@ -353,11 +358,7 @@ export class CaptureStream {
     const time = (iface.unitsPerMs ? ticks / iface.unitsPerMs : ticks * iface.msPerUnit) + iface.offsetMs;
     this.lastTime = time;
     this.stats.records++;
-    return {
-      kind: 'ok',
-      used: len,
-      record: { frame: this.stats.records, time, timeKnown: true, linkType: iface.linkType, data: body.subarray(20, 20 + cap), origLength: orig, interfaceId: id },
-    };
+    return this.ok(len, { frame: this.stats.records, time, timeKnown: true, linkType: iface.linkType, data: body.subarray(20, 20 + cap), origLength: orig, interfaceId: id });
   }
 
   private spb(pos: number, len: number, body: Uint8Array): Step {

@@ -10,27 +10,32 @@ import type { LegTransaction } from '../transaction.ts';
 import { ZERO_IP } from '../transaction.ts';
 import { MessageType, messageTypeName } from '../../dhcp/message.ts';
 
-const NAMES: string[] = [];
-for (let i = 0; i < 256; i++) NAMES.push(messageTypeName(i));
-
 export type Classified =
   | { kind: 'initial' | 'extension' | 'ack' | 'release' | 'decline' }
   | { kind: 'ignored'; reason: string };
+
+// results built once (classify runs for every message; most are only counted)
+const IGNORED: Classified[] = [];
+for (let i = 0; i < 256; i++) IGNORED.push({ kind: 'ignored', reason: i === 0 ? 'BOOTP' : messageTypeName(i) });
+const ACK: Classified = { kind: 'ack' };
+const INITIAL: Classified = { kind: 'initial' };
+const EXTENSION: Classified = { kind: 'extension' };
+const RELEASE: Classified = { kind: 'release' };
+const DECLINE: Classified = { kind: 'decline' };
+const ACK_WITHOUT_YIADDR: Classified = { kind: 'ignored', reason: 'ACK-without-yiaddr' };
 
 export function classify(tx: LegTransaction): Classified {
   switch (tx.messageType) {
     case MessageType.ACK:
       // An ACK answering an INFORM assigns nothing (yiaddr 0, no lease, RFC 2131 §4.3.5).
-      if (tx.yiaddr === ZERO_IP) return { kind: 'ignored', reason: 'ACK-without-yiaddr' };
-      if (tx.renewing === undefined) return { kind: 'ack' };
-      return { kind: tx.renewing ? 'extension' : 'initial' };
+      if (tx.yiaddr === ZERO_IP) return ACK_WITHOUT_YIADDR;
+      if (tx.renewing === undefined) return ACK;
+      return tx.renewing ? EXTENSION : INITIAL;
     case MessageType.RELEASE:
-      return { kind: 'release' };
+      return RELEASE;
     case MessageType.DECLINE:
-      return { kind: 'decline' };
-    case 0:
-      return { kind: 'ignored', reason: 'BOOTP' };
+      return DECLINE;
     default:
-      return { kind: 'ignored', reason: NAMES[tx.messageType] ?? messageTypeName(tx.messageType) };
+      return IGNORED[tx.messageType] ?? { kind: 'ignored', reason: messageTypeName(tx.messageType) };
   }
 }
