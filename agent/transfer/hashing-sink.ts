@@ -41,8 +41,11 @@ function isThenable(v: unknown): v is PromiseLike<void> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-/** Staging and forwarding shared by both sinks; `sha256` null = MD5 only. */
-abstract class StagedHashSink implements ByteSink {
+/**
+ * Staging, forwarding and the final digest shared by both sinks; `sha256` null = MD5 only.
+ * `digest()` hashes what is left, seals the sink and returns `finish()`'s result (idempotent).
+ */
+abstract class StagedHashSink<D extends Md5Digest> implements ByteSink {
   private readonly inner: ByteSink | undefined;
   protected readonly md5: Hash = createHash('md5');
   private readonly sha256: Hash | null;
@@ -50,7 +53,7 @@ abstract class StagedHashSink implements ByteSink {
   private staged = 0;
   private flushQueued = false;
   private count = 0;
-  protected ended = false;
+  private finished: D | undefined;
   private readonly flushTask = (): void => {
     this.flushQueued = false;
     this.flush();
@@ -67,7 +70,7 @@ abstract class StagedHashSink implements ByteSink {
   }
 
   write(chunk: Uint8Array): Promise<void> | void {
-    if (this.ended) return Promise.reject(new Error(`${this.constructor.name}: write after digest()`));
+    if (this.finished) return Promise.reject(new Error(`${this.constructor.name}: write after digest()`));
     let pending: Promise<void> | void;
     try {
       pending = this.inner?.write(chunk);
@@ -96,37 +99,40 @@ abstract class StagedHashSink implements ByteSink {
     }
   }
 
-  protected flush(): void {
+  private flush(): void {
     if (this.staged === 0) return;
     const b = this.stage.subarray(0, this.staged);
     this.md5.update(b);
     this.sha256?.update(b);
     this.staged = 0;
   }
-}
 
-/** MD5 only: the stream check of an image (stage() records the SHA-256 on the read-back). */
-export class Md5Sink extends StagedHashSink {
-  private finished: Md5Digest | undefined;
+  /** The digests of everything written, computed once (called after the last flush). */
+  protected abstract finish(): D;
 
-  constructor(inner?: ByteSink) {
-    super(inner, null);
-  }
-
-  /** Final digest; the sink accepts no more data afterwards. Idempotent. */
-  digest(): Md5Digest {
+  /** Final digest(s); the sink accepts no more data afterwards. Idempotent. */
+  digest(): D {
     if (!this.finished) {
       this.flush();
-      this.ended = true;
-      this.finished = { bytes: this.bytes, md5: this.md5.digest('hex') };
+      this.finished = this.finish();
     }
     return this.finished;
   }
 }
 
+/** MD5 only: the stream check of an image (stage() records the SHA-256 on the read-back). */
+export class Md5Sink extends StagedHashSink<Md5Digest> {
+  constructor(inner?: ByteSink) {
+    super(inner, null);
+  }
+
+  protected finish(): Md5Digest {
+    return { bytes: this.bytes, md5: this.md5.digest('hex') };
+  }
+}
+
 /** MD5 and SHA-256. */
-export class HashingSink extends StagedHashSink {
-  private finished: Digests | undefined;
+export class HashingSink extends StagedHashSink<Digests> {
   private readonly sha: Hash;
 
   constructor(inner?: ByteSink) {
@@ -135,14 +141,8 @@ export class HashingSink extends StagedHashSink {
     this.sha = sha;
   }
 
-  /** Final digests; the sink accepts no more data afterwards. Idempotent. */
-  digest(): Digests {
-    if (!this.finished) {
-      this.flush();
-      this.ended = true;
-      this.finished = { bytes: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha.digest('hex') };
-    }
-    return this.finished;
+  protected finish(): Digests {
+    return { bytes: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha.digest('hex') };
   }
 }
 

@@ -93,7 +93,7 @@ const counting: ByteSink = {
   },
 };
 const hasher = !hashing ? undefined : values.sha256 ? new HashingSink(counting) : new Md5Sink(counting);
-const digest = async (): Promise<(Md5Digest & { sha256?: string }) | undefined> => hasher?.digest();
+const digest = (): (Md5Digest & { sha256?: string }) | undefined => hasher?.digest();
 const sink: ByteSink = hasher ?? counting;
 
 function pick(msg: string): Record<string, unknown> | undefined {
@@ -123,10 +123,11 @@ try {
       },
     },
   );
+  const d = digest();
   out = {
     ok: true,
     ...r,
-    ...(await digest().then((d) => d && { md5: d.md5, sha256: d.sha256 })),
+    ...(d && { md5: d.md5, sha256: d.sha256 }),
     writes,
     order: order.slice(0, 2),
     mbps: r.bytes / 1e6 / (r.elapsedMs / 1000),
@@ -137,7 +138,8 @@ try {
   out = isAgentError(e)
     ? { ok: false, code: e.code, message: e.message, details: e.details }
     : { ok: false, code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-  Object.assign(out, { bytesWritten, writes, order: order.slice(0, 2), ...(await digest().then((d) => d && { md5Partial: d.md5 })), elapsedMs: Math.round(performance.now() - started) });
+  const d = digest();
+  Object.assign(out, { bytesWritten, writes, order: order.slice(0, 2), ...(d && { md5Partial: d.md5 }), elapsedMs: Math.round(performance.now() - started) });
 }
 const cpu = process.cpuUsage(cpu0);
 out.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
