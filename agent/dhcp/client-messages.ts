@@ -5,14 +5,12 @@
  */
 import type { ClientConfig } from './client-types.ts';
 import type { Lease } from './lease.ts';
-import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, MessageType, Opt, type DhcpMessage, type DhcpOption } from './message.ts';
+import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, MessageType, Opt, ZERO_IP, newMessage, type DhcpMessage, type DhcpOption } from './message.ts';
 import { renewTimes } from './client-timers.ts';
 import { getOption } from './options.ts';
 import { decodeOption43ForClass } from '../option43/index.ts';
 import { isAgentError } from '../errors.ts';
 import { ipv4ToString, maskToPrefix, parseIpv4, toHex } from '../util/bytes.ts';
-
-export const ZERO_IP = '0.0.0.0';
 
 function opt(code: number, data: Uint8Array | number[]): DhcpOption {
   return { code, data: data instanceof Uint8Array ? data : Uint8Array.from(data) };
@@ -94,23 +92,16 @@ function build(cfg: ClientConfig, a: BuildArgs): DhcpMessage {
     options.push(opt(Opt.VENDOR_CLASS, new Uint8Array(Buffer.from(cfg.vendorClass, 'latin1'))));
     options.push(opt(Opt.PARAMETER_LIST, cfg.fingerprint.parameterRequestList));
   }
-  return {
+  return newMessage({
     op: BOOTREQUEST,
-    htype: 1,
     hlen: cfg.mac.length,
-    hops: 0,
     xid: a.xid >>> 0,
     secs: Math.max(0, Math.min(65535, a.secs)),
     flags: a.broadcast ? BROADCAST_FLAG : 0,
-    ciaddr: a.ciaddr ?? ZERO_IP,
-    yiaddr: ZERO_IP,
-    siaddr: ZERO_IP,
-    giaddr: ZERO_IP,
+    ciaddr: a.ciaddr,
     chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
     options,
-  };
+  });
 }
 
 export function buildDiscover(cfg: ClientConfig, xid: number, secs: number): DhcpMessage {

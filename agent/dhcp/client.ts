@@ -11,7 +11,7 @@
 import type { BindHow, ClientAction, ClientConfig, ClientEvent, ClientState, LogLevel, Phase, StepResult } from './client-types.ts';
 import type { Lease } from './lease.ts';
 import type { DhcpMessage } from './message.ts';
-import { MessageType } from './message.ts';
+import { MessageType, ZERO_IP } from './message.ts';
 import {
   APPLY_FAIL_PAUSE_MS,
   DECLINE_PAUSE_MS,
@@ -26,7 +26,6 @@ import {
   retransmitDelay,
 } from './client-timers.ts';
 import {
-  ZERO_IP,
   buildDecline,
   buildDiscover,
   buildRebootRequest,

@@ -40,6 +40,35 @@ export const BOOTREQUEST = 1;
 export const BOOTREPLY = 2;
 export const BROADCAST_FLAG = 0x8000;
 export const MAGIC_COOKIE = 0x63825363;
+export const ZERO_IP = '0.0.0.0';
+
+/** The fields of a new message: `op` and `xid`, and any other field to set. */
+export type MessageFields = Pick<DhcpMessage, 'op' | 'xid'> & Partial<DhcpMessage>;
+
+/**
+ * A message built from `f`; every field it leaves out (or undefined) takes its empty value:
+ * Ethernet (htype 1, hlen 6), no hops, secs 0, flags 0, addresses 0.0.0.0, zeroed
+ * chaddr/sname/file, no options.
+ */
+export function newMessage(f: MessageFields): DhcpMessage {
+  return {
+    op: f.op,
+    htype: f.htype ?? 1,
+    hlen: f.hlen ?? 6,
+    hops: f.hops ?? 0,
+    xid: f.xid,
+    secs: f.secs ?? 0,
+    flags: f.flags ?? 0,
+    ciaddr: f.ciaddr ?? ZERO_IP,
+    yiaddr: f.yiaddr ?? ZERO_IP,
+    siaddr: f.siaddr ?? ZERO_IP,
+    giaddr: f.giaddr ?? ZERO_IP,
+    chaddr: f.chaddr ?? new Uint8Array(16),
+    sname: f.sname ?? new Uint8Array(64),
+    file: f.file ?? new Uint8Array(128),
+    options: f.options ?? [],
+  };
+}
 
 /** DHCP message types (option 53), RFC 2132 §9.6, RFC 4388 (leasequery), RFC 6926. */
 export const MessageType = {

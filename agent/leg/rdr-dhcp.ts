@@ -10,10 +10,10 @@
  */
 import { AgentError } from '../errors.ts';
 import type { LegTransaction } from './transaction.ts';
-import { addRelaySubOptions, leaseFromOption, ZERO_IP } from './transaction.ts';
+import { addRelaySubOptions, leaseFromOption } from './transaction.ts';
 import type { RdrField, RdrRecord } from './rdr.ts';
 import { RdrType } from './rdr.ts';
-import { MessageType, Opt } from '../dhcp/message.ts';
+import { MessageType, Opt, ZERO_IP } from '../dhcp/message.ts';
 import { macToString, numberToIpv4, parseMac } from '../util/bytes.ts';
 
 export const DHCP_RDR_TAG = 4042321986;

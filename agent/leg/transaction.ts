@@ -4,7 +4,7 @@
  * "60", and option 82 sub-options as "82.1", "82.2", "82.6".
  */
 import type { DhcpMessage } from '../dhcp/message.ts';
-import { Opt, MessageType } from '../dhcp/message.ts';
+import { Opt, MessageType, ZERO_IP } from '../dhcp/message.ts';
 import { decodeRelayAgent } from '../dhcp/relay-agent.ts';
 import { macAt, macText } from './format.ts';
 import { macToString } from '../util/bytes.ts';
@@ -35,8 +35,6 @@ export interface LegTransaction {
   /** set when option 82 could not be parsed (its sub-options are then absent) */
   relayError?: string;
 }
-
-export const ZERO_IP = '0.0.0.0';
 
 /** Selector text of every option code and option 82 sub-option, built once. */
 const CODE_KEY: string[] = Array.from({ length: 256 }, (_, i) => String(i));

@@ -11,7 +11,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { DhcpMessage, DhcpOption } from '../../agent/dhcp/message.ts';
-import { BOOTREPLY, BOOTREQUEST, MessageType, Opt } from '../../agent/dhcp/message.ts';
+import { BOOTREPLY, BOOTREQUEST, MessageType, Opt, newMessage } from '../../agent/dhcp/message.ts';
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
 import { encodeRelayAgent } from '../../agent/dhcp/relay-agent.ts';
 import { parseIpv4, parseMac } from '../../agent/util/bytes.ts';
@@ -102,23 +102,16 @@ export function buildMessage(s: MsgSpec): DhcpMessage {
   }
   for (const o of s.options ?? []) options.push(o);
   if (s.relay) options.push({ code: Opt.RELAY_AGENT, data: encodeRelayAgent(s.relay) });
-  return {
+  return newMessage({
     op: reply ? BOOTREPLY : BOOTREQUEST,
-    htype: 1,
-    hlen: 6,
     hops: s.giaddr && s.giaddr !== '0.0.0.0' ? 1 : 0,
     xid: s.xid >>> 0,
-    secs: 0,
-    flags: 0,
-    ciaddr: s.ciaddr ?? '0.0.0.0',
-    yiaddr: s.yiaddr ?? '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: s.giaddr ?? '0.0.0.0',
+    ciaddr: s.ciaddr,
+    yiaddr: s.yiaddr,
+    giaddr: s.giaddr,
     chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
     options,
-  };
+  });
 }
 
 const SERVER_MAC = '02:53:00:00:00:01';

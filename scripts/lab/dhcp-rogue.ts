@@ -9,7 +9,7 @@
 import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
-import { BOOTREPLY, MessageType, Opt, type DhcpMessage } from '../../agent/dhcp/message.ts';
+import { BOOTREPLY, MessageType, Opt, newMessage, type DhcpMessage } from '../../agent/dhcp/message.ts';
 import { parseIpv4, parseMac } from '../../agent/util/bytes.ts';
 
 const { values } = parseArgs({
@@ -27,21 +27,12 @@ const mac = parseMac(values.mac);
 function forged(type: number, xid: number): DhcpMessage {
   const chaddr = new Uint8Array(16);
   chaddr.set(mac);
-  return {
+  return newMessage({
     op: BOOTREPLY,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
     xid,
-    secs: 0,
     flags: 0x8000,
-    ciaddr: '0.0.0.0',
     yiaddr: values.yiaddr,
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
     chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
     options: [
       { code: Opt.MESSAGE_TYPE, data: Uint8Array.from([type]) },
       { code: Opt.SERVER_ID, data: parseIpv4(values.server) },
@@ -49,7 +40,7 @@ function forged(type: number, xid: number): DhcpMessage {
       { code: Opt.SUBNET_MASK, data: parseIpv4('255.255.255.0') },
       { code: Opt.ROUTER, data: parseIpv4(values.server) },
     ],
-  };
+  });
 }
 
 const sock = createSocket('udp4');

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import type { ClientAction, ClientConfig, ClientEvent, ClientState } from '../../agent/dhcp/client-types.ts';
 import type { DhcpMessage, DhcpOption } from '../../agent/dhcp/message.ts';
-import { BOOTREPLY, MessageType, Opt } from '../../agent/dhcp/message.ts';
+import { BOOTREPLY, MessageType, Opt, newMessage } from '../../agent/dhcp/message.ts';
 import { initialState, step } from '../../agent/dhcp/client.ts';
 import { CTS_FINGERPRINT } from '../../agent/dhcp/fingerprint.ts';
 import { parseIpv4 } from '../../agent/util/bytes.ts';
@@ -52,23 +52,14 @@ export function reply(type: number, o: ReplyOpts): DhcpMessage {
     options.push({ code: Opt.DNS, data: Uint8Array.from([198, 18, 16, 53, 198, 18, 16, 54]) });
   }
   options.push(...(o.extra ?? []));
-  return {
+  return newMessage({
     op: o.op ?? BOOTREPLY,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
     xid: o.xid,
-    secs: 0,
     flags: 0x8000,
-    ciaddr: '0.0.0.0',
     yiaddr: type === MessageType.NAK ? '0.0.0.0' : (o.yiaddr ?? ADDR),
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
     chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
     options,
-  };
+  });
 }
 
 export function opt(msg: DhcpMessage, code: number): number[] | undefined {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { decodeMessage, encodeMessage, peekMessageType } from '../../agent/dhcp/codec.ts';
 import { dhcpPayloads } from './captures.ts';
 import type { DhcpMessage } from '../../agent/dhcp/message.ts';
-import { MAGIC_COOKIE } from '../../agent/dhcp/message.ts';
+import { MAGIC_COOKIE, newMessage } from '../../agent/dhcp/message.ts';
 import { AgentError } from '../../agent/errors.ts';
 import { fromHex, toHex } from '../../agent/util/bytes.ts';
 
@@ -43,23 +43,7 @@ function errorOf(f: () => unknown): AgentError {
 }
 
 function baseMessage(options: DhcpMessage['options'] = []): DhcpMessage {
-  return {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 0x01020304,
-    secs: 0,
-    flags: 0,
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr: new Uint8Array(16),
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
-    options,
-  };
+  return newMessage({ op: 1, xid: 0x01020304, options });
 }
 
 /** code/length/data triples of an option area, pads skipped, stopping at END. */

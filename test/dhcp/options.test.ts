@@ -1,29 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { DhcpMessage } from '../../agent/dhcp/message.ts';
+import { newMessage, type DhcpMessage } from '../../agent/dhcp/message.ts';
 import * as O from '../../agent/dhcp/options.ts';
 import { decodeMessage, encodeMessage } from '../../agent/dhcp/codec.ts';
 import { fromHex, toHex } from '../../agent/util/bytes.ts';
 import { errorOf } from '../helpers/errors.ts';
 
 function msg(options: [number, string][]): DhcpMessage {
-  return {
-    op: 2,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 1,
-    secs: 0,
-    flags: 0,
-    ciaddr: '0.0.0.0',
-    yiaddr: '198.18.0.10',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr: new Uint8Array(16),
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
-    options: options.map(([code, hex]) => ({ code, data: fromHex(hex) })),
-  };
+  return newMessage({ op: 2, xid: 1, yiaddr: '198.18.0.10', options: options.map(([code, hex]) => ({ code, data: fromHex(hex) })) });
 }
 
 describe('typed getters', () => {

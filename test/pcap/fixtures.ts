@@ -1,28 +1,19 @@
 /** Frame builders for pcap tests: a DHCP message wrapped in UDP/IPv4 and each link layer. */
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
-import type { DhcpMessage } from '../../agent/dhcp/message.ts';
+import { newMessage, type DhcpMessage } from '../../agent/dhcp/message.ts';
 
 export function dhcpMessage(xid: number, type = 1): DhcpMessage {
-  return {
+  return newMessage({
     op: type === 2 || type === 5 ? 2 : 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
     xid,
-    secs: 0,
     flags: 0x8000,
-    ciaddr: '0.0.0.0',
     yiaddr: type === 5 ? '198.18.0.10' : '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
     chaddr: new Uint8Array([2, 0, 0x5e, 0x10, 0, xid & 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
     options: [
       { code: 53, data: new Uint8Array([type]) },
       { code: 60, data: new TextEncoder().encode('FS-0900E') },
     ],
-  };
+  });
 }
 
 function sum16(b: Uint8Array): number {

@@ -7,8 +7,7 @@
  * granted that expiry would not end anyway, so it is ignored too. Pure.
  */
 import type { LegTransaction } from '../transaction.ts';
-import { ZERO_IP } from '../transaction.ts';
-import { MessageType, messageTypeName } from '../../dhcp/message.ts';
+import { MessageType, ZERO_IP, messageTypeName } from '../../dhcp/message.ts';
 
 export type Classified =
   | { kind: 'initial' | 'extension' | 'ack' | 'release' | 'decline' }
