@@ -159,6 +159,17 @@ export function decodeOption43(profile: Option43Profile, data: Uint8Array): Opti
   return { ...fields, unknown };
 }
 
+/**
+ * Bits of the offer's flags word that `profile` gives no meaning (CTS: only bit 0, urgent).
+ * 0 when the offer has no flags. The agent ignores them and says so once per offer.
+ */
+export function unknownFlagBits(profile: Option43Profile, offer: Option43Offer): number {
+  if (offer.flags === undefined) return 0;
+  let known = 0;
+  for (const def of profile.subOptions) if (def.type === 'u16-flags') for (const b of def.bits) known |= 1 << b.bit;
+  return (offer.flags & ~known) & 0xffff;
+}
+
 // ------------------------------------------------------------------ encode
 
 export type Md5WireFormat = 'raw' | 'hex' | 'colon';

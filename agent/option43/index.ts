@@ -8,7 +8,7 @@ import { profileForClass } from './registry.ts';
 
 export type { Option43Offer, UnknownSubOption } from './types.ts';
 export type { Option43Profile, SubOptionDef } from './profile.ts';
-export { decodeOption43, encodeOption43, normalizeMd5Bytes, normalizeMd5Text, type EncodeOption43Options, type Md5WireFormat } from './codec.ts';
+export { decodeOption43, encodeOption43, unknownFlagBits, normalizeMd5Bytes, normalizeMd5Text, type EncodeOption43Options, type Md5WireFormat } from './codec.ts';
 export { profileForClass, profileEntryForClass, allProfiles, PROFILE_REGISTRY, DEFAULT_PROFILE, type ProfileEntry } from './registry.ts';
 export { renderIscOptionSpace, renderIscVendorOptions, renderIscClass } from './isc.ts';
 export { CTS_PROFILE } from './profiles/cts.ts';

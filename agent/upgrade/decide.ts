@@ -63,7 +63,7 @@ export function decide(input: DecideInput): Decision {
 
 function decideSoftware(input: DecideInput): Decision {
   const { offer, running, staged, policy, attempts, now } = input;
-  if (!offer || (!offer.softwareFile && !offer.softwareMd5)) {
+  if (!offer || (offer.softwareFile === undefined && !offer.softwareMd5)) {
     return { action: 'nothing', code: 'NO_OFFER', reason: 'the DHCP server offered no software image' };
   }
   const md5 = (offer.softwareMd5 ?? '').toLowerCase();
@@ -78,7 +78,7 @@ function decideSoftware(input: DecideInput): Decision {
   }
   const problem = offerProblem(offer, 'software');
   const key = softwareOfferKey(offer);
-  if (problem || !key || !offer.softwareFile) {
+  if (problem || !key || offer.softwareFile === undefined) {
     return { action: 'nothing', code: 'INVALID_OFFER', reason: problem ?? 'incomplete software offer' };
   }
   if (policy.ignoreProvisioning) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeOption43, encodeOption43, normalizeMd5Text, type Md5WireFormat } from '../../agent/option43/codec.ts';
+import { decodeOption43, encodeOption43, normalizeMd5Text, unknownFlagBits, type Md5WireFormat } from '../../agent/option43/codec.ts';
 import { CTS_PROFILE } from '../../agent/option43/profiles/cts.ts';
 import type { Option43Offer } from '../../agent/option43/types.ts';
 import { AgentError } from '../../agent/errors.ts';
@@ -175,5 +175,19 @@ describe('encodeOption43', () => {
     expect(normalizeMd5Text(MD5_COLON)).toBe(MD5);
     expect(normalizeMd5Text('d4-1d-8c-d9-8f-00-b2-04-e9-80-09-98-ec-f8-42-7e')).toBe(MD5);
     expect(normalizeMd5Text('d41d')).toBeUndefined();
+  });
+});
+
+describe('unknownFlagBits', () => {
+  it.each([
+    [undefined, 0],
+    [0, 0],
+    [1, 0],
+    [2, 2],
+    [3, 2],
+    [0x8001, 0x8000],
+    [0xffff, 0xfffe],
+  ])('flags %j → unknown bits %j (CTS defines only bit 0, urgent)', (flags, bits) => {
+    expect(unknownFlagBits(CTS_PROFILE, { unknown: [], ...(flags === undefined ? {} : { flags }) })).toBe(bits);
   });
 });
