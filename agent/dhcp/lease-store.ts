@@ -1,15 +1,17 @@
 /**
  * Remembers the bound lease across restarts (for INIT-REBOOT): one JSON file per interface
- * in the state directory, written atomically (temp + fsync + rename + dir fsync), mode 0600
- * because the option 43 offer may hold the FTP password. A missing, unreadable or invalid
- * file reads as "no lease" (reported, never fatal): the client then simply DISCOVERs.
+ * in the state directory, written atomically (temp + fsync + rename + dir fsync), mode 0600.
+ * It holds only what INIT-REBOOT needs (address, prefix, routers, DNS, server, times): never
+ * option 43, decoded or raw, because that carries the FTP password (secrets are not kept at
+ * rest; the next ACK brings the offer again). A file written by an older version that still
+ * holds option 43 is rewritten without it when read. A missing, unreadable or invalid file
+ * reads as "no lease" (reported, never fatal): the client then simply DISCOVERs.
  */
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Lease } from './lease.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
-import { option43OfferSchema } from '../option43/schema.ts';
 
 const ip = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
 
@@ -26,10 +28,15 @@ const leaseSchema = z.object({
   rebindSeconds: z.number().int().nonnegative(),
   acquiredAt: z.number(),
   vendorClass: z.string(),
-  option43: option43OfferSchema.optional(),
-  option43Hex: z.string().optional(),
-  option43Error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
+
+/** The fields of a lease that are kept at rest: everything but option 43 (it holds the password). */
+export function leaseAtRest(lease: Lease): Lease {
+  const { option43: _offer, option43Hex: _hex, option43Error: _err, ...rest } = lease;
+  return rest;
+}
+
+const SECRET_KEYS = ['option43', 'option43Hex', 'option43Error'];
 
 const fileSchema = z.object({ version: z.literal(1), lease: leaseSchema });
 
@@ -56,12 +63,15 @@ export async function loadLease(stateDir: string, iface: string): Promise<Loaded
   const r = fileSchema.safeParse(json);
   if (!r.success) return { kind: 'invalid', reason: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300) };
   if (r.data.lease.iface !== iface) return { kind: 'invalid', reason: `lease is for ${r.data.lease.iface}` };
-  return { kind: 'ok', lease: r.data.lease };
+  const lease = leaseAtRest(r.data.lease);
+  const raw = (json as { lease?: Record<string, unknown> }).lease ?? {};
+  if (SECRET_KEYS.some((k) => k in raw)) await saveLease(stateDir, lease).catch(() => undefined);
+  return { kind: 'ok', lease };
 }
 
 export async function saveLease(stateDir: string, lease: Lease): Promise<void> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(leaseFilePath(stateDir, lease.iface), JSON.stringify({ version: 1, lease }, null, 2) + '\n', { code: 'DHCP_LEASE_SAVE_FAILED', mode: 0o600 });
+  await writeFileAtomic(leaseFilePath(stateDir, lease.iface), JSON.stringify({ version: 1, lease: leaseAtRest(lease) }, null, 2) + '\n', { code: 'DHCP_LEASE_SAVE_FAILED', mode: 0o600 });
 }
 
 export async function clearLease(stateDir: string, iface: string): Promise<void> {

@@ -19,6 +19,7 @@ import { messageTypeName } from './message.ts';
 import { messageTypeOf } from './client-messages.ts';
 import { AgentError, asAgentError } from '../errors.ts';
 import { macToString, parseMac } from '../util/bytes.ts';
+import { profileForClass, unknownFlagBits } from '../option43/index.ts';
 
 export interface DhcpRunnerOptions {
   iface: string;
@@ -82,6 +83,8 @@ export class DhcpRunner {
   private waiters: Waiter[] = [];
   private running = false;
   private malformed = 0;
+  /** the offer whose unknown flag bits were last reported (reported once, not per renewal) */
+  private flagsReported: string | undefined;
 
   constructor(opts: DhcpRunnerOptions) {
     this.opts = opts;
@@ -277,6 +280,7 @@ export class DhcpRunner {
           w.resolve(a.lease);
         }
         this.waiters = [];
+        this.reportUnknownFlags(a.lease);
         this.callback(() => o.onAck?.(a.lease));
         return true;
       }
@@ -301,6 +305,18 @@ export class DhcpRunner {
   private async ensureBroadcastRoute(): Promise<void> {
     if (!this.running) return;
     await this.opts.net.addBroadcastRoute(this.opts.iface).catch((e: unknown) => this.log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'broadcast route not restored'));
+  }
+
+  /** Flag bits the vendor profile gives no meaning are ignored, and said so once per offer. */
+  private reportUnknownFlags(lease: Lease): void {
+    const offer = lease.option43;
+    const bits = offer ? unknownFlagBits(profileForClass(lease.vendorClass), offer) : 0;
+    if (!offer || bits === 0) return;
+    const key = lease.option43Hex ?? String(offer.flags);
+    if (key === this.flagsReported) return;
+    this.flagsReported = key;
+    const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+    this.log.warn({ event: 'offer.flags', flags: hex(offer.flags ?? 0), unknownBits: hex(bits) }, `option 43 flags ${hex(offer.flags ?? 0)}: unknown bits ${hex(bits)} ignored (defined: bit 0, urgent)`);
   }
 
   private callback(fn: () => void): void {

@@ -13,7 +13,7 @@ import { decodeMessage, encodeMessage } from '../../agent/dhcp/codec.ts';
 import { MessageType, Opt, type DhcpMessage } from '../../agent/dhcp/message.ts';
 import type { Lease } from '../../agent/dhcp/lease.ts';
 import { DryRunNet } from '../../platform/net/dry-run.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { createLogger, silentLogger } from '../../agent/log.ts';
 import { isAgentError } from '../../agent/errors.ts';
 import { ipv4ToString } from '../../agent/util/bytes.ts';
 import { SERVER, reply } from './client-helpers.ts';
@@ -38,6 +38,8 @@ class FakeServer {
   silent = false;
   nakRenew = false;
   foreignFirst = false;
+  /** option 43 sent with every OFFER/ACK */
+  option43: Uint8Array | undefined;
   private offers = 0;
 
   constructor(journal: string[]) {
@@ -67,13 +69,17 @@ class FakeServer {
     }
     if (type === MessageType.DISCOVER) {
       const yiaddr = this.addresses[Math.min(this.offers++, this.addresses.length - 1)];
-      out.push(reply(MessageType.OFFER, { xid: m.xid, yiaddr, lease: this.lease }));
+      out.push(reply(MessageType.OFFER, { xid: m.xid, yiaddr, lease: this.lease, extra: this.extra() }));
     } else if (type === MessageType.REQUEST) {
       const renewing = m.ciaddr !== '0.0.0.0';
       if (renewing && this.nakRenew) out.push(reply(MessageType.NAK, { xid: m.xid }));
-      else out.push(reply(MessageType.ACK, { xid: m.xid, yiaddr: renewing ? m.ciaddr : ipOpt(m, Opt.REQUESTED_IP), lease: this.lease }));
+      else out.push(reply(MessageType.ACK, { xid: m.xid, yiaddr: renewing ? m.ciaddr : ipOpt(m, Opt.REQUESTED_IP), lease: this.lease, extra: this.extra() }));
     }
     return out;
+  }
+
+  private extra(): Array<{ code: number; data: Uint8Array }> {
+    return this.option43 ? [{ code: Opt.VENDOR_SPECIFIC, data: this.option43 }] : [];
   }
 }
 
@@ -222,6 +228,31 @@ describe('DhcpRunner', () => {
     expect(lost).toHaveLength(1);
     expect(net.ops().slice(-2)).toEqual(['removeLease', 'addBroadcastRoute']);
     expect(runner.lease).toBeUndefined();
+    await runner.stop();
+  });
+
+  it('unknown option 43 flag bits are logged once per offer, not on every renewal', async () => {
+    vi.useFakeTimers();
+    const lines: string[] = [];
+    const log = createLogger({ format: 'json', level: 'info', destination: { write: (s: string) => lines.push(s) } });
+    const { runner, server, acks } = setup({ clock: () => Date.now(), log });
+    server.lease = 600;
+    server.option43 = Uint8Array.from([1, 1, 0, 9, 2, 0x80, 0x03]); // tftp, flags 0x8003: bit 0 urgent + bits 1, 15
+    await runner.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(300_000); // renewal at T1
+    await vi.advanceTimersByTimeAsync(300_000); // and again
+    expect(acks.length).toBeGreaterThanOrEqual(3);
+    expect(acks[0]?.option43).toMatchObject({ flags: 0x8003, urgent: true });
+    const flagLines = lines.filter((l) => l.includes('"offer.flags"'));
+    expect(flagLines).toHaveLength(1);
+    expect(flagLines[0]).toContain('"unknownBits":"0x8002"');
+    server.option43 = Uint8Array.from([1, 1, 0, 9, 2, 0x00, 0x05]); // a new offer with other unknown bits: said again
+    await vi.advanceTimersByTimeAsync(300_000);
+    expect(lines.filter((l) => l.includes('"offer.flags"'))).toHaveLength(2);
+    server.option43 = Uint8Array.from([1, 1, 0, 9, 2, 0x00, 0x01]); // only known bits: nothing
+    await vi.advanceTimersByTimeAsync(300_000);
+    expect(lines.filter((l) => l.includes('"offer.flags"'))).toHaveLength(2);
     await runner.stop();
   });
 
