@@ -3,13 +3,15 @@
  * replaced atomically, not fsynced: it is volatile by nature) and the reader that builds
  * the status snapshot for `status` from state.json + runtime.json.
  */
-import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { lstat, readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readStateFile } from '../state/store.ts';
-import { buildStatus, unknownStatus, type RuntimeStatus, type StatusSnapshot } from './model.ts';
+import { buildStatus, unknownStatus, type RuntimeStatus, type StaleDaemon, type StatusSnapshot } from './model.ts';
 
 export const RUNTIME_FILE = 'runtime.json';
+/** agent/daemon/control.ts's socket name (the status shell does not import the daemon) */
+const CONTROL_SOCKET = 'control.sock';
 
 const runtimeSchema = z.object({
   pid: z.number().int().positive(),
@@ -40,31 +42,61 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** The runtime status of a live daemon, or null (none, stale, unreadable). */
-export async function readRuntime(stateDir: string): Promise<RuntimeStatus | null> {
+/** runtime.json as written, whoever wrote it (undefined: none or unreadable). */
+async function readRuntimeFile(stateDir: string): Promise<RuntimeStatus | undefined> {
   let text: string;
   try {
     text = await readFile(join(stateDir, RUNTIME_FILE), 'utf8');
   } catch {
-    return null;
+    return undefined;
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return null;
+    return undefined;
   }
   const r = runtimeSchema.safeParse(json);
-  if (!r.success || r.data.phase === 'stopped' || !pidAlive(r.data.pid)) return null;
-  return r.data;
+  return r.success ? r.data : undefined;
+}
+
+/** The runtime status of a live daemon, or null (none, stale, unreadable). */
+export async function readRuntime(stateDir: string): Promise<RuntimeStatus | null> {
+  const rt = await readRuntimeFile(stateDir);
+  return rt && rt.phase !== 'stopped' && pidAlive(rt.pid) ? rt : null;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The daemon as the state dir shows it: live (runtime.json of a pid that is alive), or gone
+ * without a clean exit (`kill -9`, power cut): its runtime.json and/or control.sock remain.
+ */
+export async function readDaemon(stateDir: string): Promise<{ live: RuntimeStatus | null; stale: StaleDaemon | null }> {
+  const rt = await readRuntimeFile(stateDir);
+  if (rt && rt.phase !== 'stopped' && pidAlive(rt.pid)) return { live: rt, stale: null };
+  const files: string[] = [];
+  if (rt && rt.phase !== 'stopped') files.push(RUNTIME_FILE);
+  if (await exists(join(stateDir, CONTROL_SOCKET))) files.push(CONTROL_SOCKET);
+  if (files.length === 0) return { live: null, stale: null };
+  const seen = rt && rt.phase !== 'stopped' ? rt : undefined;
+  return {
+    live: null,
+    stale: { pid: seen?.pid ?? null, phase: seen?.phase ?? null, updatedAt: seen?.updatedAt ?? null, progress: seen?.progress ?? null, files },
+  };
 }
 
 export type StatusRead = { kind: 'ok'; status: StatusSnapshot } | { kind: 'missing'; status: StatusSnapshot } | { kind: 'invalid'; reason: string; status: StatusSnapshot };
 
 /** Read-only: never moves or rewrites anything (the daemon handles a corrupt file). */
 export async function readStatus(stateDir: string): Promise<StatusRead> {
-  const [st, rt] = await Promise.all([readStateFile(stateDir), readRuntime(stateDir)]);
-  if (st.kind === 'ok') return { kind: 'ok', status: buildStatus(st.state, rt) };
-  if (st.kind === 'missing') return { kind: 'missing', status: unknownStatus() };
-  return { kind: 'invalid', reason: st.reason, status: unknownStatus() };
+  const [st, d] = await Promise.all([readStateFile(stateDir), readDaemon(stateDir)]);
+  if (st.kind === 'ok') return { kind: 'ok', status: buildStatus(st.state, d.live, { stale: d.stale }) };
+  if (st.kind === 'missing') return { kind: 'missing', status: unknownStatus({ kind: 'missing' }, d.stale) };
+  return { kind: 'invalid', reason: st.reason, status: unknownStatus({ kind: 'corrupt', reason: st.reason }, d.stale) };
 }

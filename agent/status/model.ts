@@ -19,9 +19,28 @@ export interface RuntimeStatus {
   lease: { address: string; serverId: string; acquiredAt: number; leaseSeconds: number } | null;
 }
 
+/**
+ * What a daemon that is gone left behind: runtime.json of a pid that is not alive (the
+ * daemon was killed: no clean exit wrote `stopped`) and/or its control socket.
+ */
+export interface StaleDaemon {
+  pid: number | null;
+  /** last phase it recorded, and when */
+  phase: RuntimePhase | null;
+  updatedAt: number | null;
+  progress: RuntimeStatus['progress'];
+  /** files it left in the state dir (runtime.json, control.sock) */
+  files: string[];
+}
+
+/** The state file as `status` found it. */
+export type StateFileRead = { kind: 'ok' } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
+
 /** The agent's state in one word (the `state` field of `status --json`). */
 export type AgentStateName =
   | 'unknown'
+  | 'state-corrupt'
+  | 'interrupted'
   | 'starting'
   | 'waiting-for-lease'
   | 'no-offer'
@@ -38,6 +57,8 @@ export type AgentStateName =
 
 export const STATE_TEXT: Readonly<Record<AgentStateName, string>> = {
   unknown: 'unknown (the agent has not run yet)',
+  'state-corrupt': 'state file corrupt: the agent keeps it aside and rebuilds the state from the slots at its next start',
+  interrupted: 'interrupted: the daemon is not running',
   starting: 'starting',
   'waiting-for-lease': 'waiting for a DHCP lease',
   'no-offer': 'no software offer from the DHCP server',
@@ -73,20 +94,35 @@ export interface StatusSnapshot {
   lastDecision: { action: string; code: string; reason: string; at: string } | null;
   /** configuration file last fetched from the offer (sub-options 7/8) */
   config: { file: string; md5: string; size: number; path: string; fetchedAt: string } | null;
-  daemon: { running: boolean; pid: number | null; phase: RuntimePhase | null; progress: RuntimeStatus['progress']; lease: RuntimeStatus['lease'] };
+  daemon: {
+    running: boolean;
+    pid: number | null;
+    phase: RuntimePhase | null;
+    progress: RuntimeStatus['progress'];
+    lease: RuntimeStatus['lease'];
+    /** a daemon that is gone without a clean exit: its last recorded step and the files it left */
+    lastSeen: { pid: number | null; phase: RuntimePhase | null; at: string | null; progress: RuntimeStatus['progress']; staleFiles: string[] } | null;
+  };
+  /** the state file: ok, missing (never ran), corrupt now, or rebuilt after it was corrupt */
+  stateFile: { status: 'ok' | 'missing' | 'corrupt' | 'rebuilt'; detail: string | null; at: string | null };
   bootCount: number;
   history: Array<Omit<HistoryEntry, 'at'> & { at: string }>;
 }
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
-function stateName(s: PersistentState, rt: RuntimeStatus | null): AgentStateName {
+/** Phases in which a daemon that vanished left work unfinished. */
+const ACTIVE: ReadonlySet<RuntimePhase> = new Set(['starting', 'deciding', 'downloading', 'staging', 'rebooting']);
+
+function stateName(s: PersistentState, rt: RuntimeStatus | null, stale: StaleDaemon | null): AgentStateName {
   if (s.staged) return s.staged.rebootRequestedAt !== null ? 'rebooting' : 'staged-awaiting-reboot';
   if (rt) {
     if (rt.phase === 'downloading' || rt.phase === 'staging') return 'downloading';
     if (rt.phase === 'rebooting') return 'rebooting';
     if (rt.phase === 'starting') return 'starting';
     if (rt.phase === 'waiting-for-lease') return 'waiting-for-lease';
+  } else if (stale?.phase && ACTIVE.has(stale.phase)) {
+    return 'interrupted';
   }
   const d = s.lastDecision;
   if (!d) return s.running ? 'waiting-for-lease' : 'unknown';
@@ -111,17 +147,37 @@ function stateName(s: PersistentState, rt: RuntimeStatus | null): AgentStateName
     case 'VERIFY_FAILED':
       return 'verify-failed';
     default:
-      return d.action.startsWith('fetch') ? (rt ? 'downloading' : 'retrying') : 'up-to-date';
+      // a fetch decision is the last record: downloading if a daemon runs; otherwise it was
+      // cut short (killed), which is not a failed download unless one was counted
+      if (!d.action.startsWith('fetch')) return 'up-to-date';
+      if (rt) return 'downloading';
+      return s.attempts.failures > 0 ? 'retrying' : 'interrupted';
   }
 }
 
-/** `runtime` only when the daemon that wrote it is alive. */
-export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, historyLimit = 20): StatusSnapshot {
-  const state = stateName(s, runtime);
+function stateFileView(s: PersistentState): StatusSnapshot['stateFile'] {
+  if (s.lastError?.code === 'STATE_CORRUPT') return { status: 'rebuilt', detail: s.lastError.message, at: iso(s.lastError.at) };
+  const h = [...s.history].reverse().find((x) => x.event === 'rebuilt' && /corrupt/.test(x.detail ?? ''));
+  if (h) return { status: 'rebuilt', detail: h.detail ?? null, at: iso(h.at) };
+  return { status: 'ok', detail: null, at: null };
+}
+
+function lastSeenView(stale: StaleDaemon | null): StatusSnapshot['daemon']['lastSeen'] {
+  return stale ? { pid: stale.pid, phase: stale.phase, at: iso(stale.updatedAt), progress: stale.progress, staleFiles: stale.files } : null;
+}
+
+/**
+ * `runtime` only when the daemon that wrote it is alive; `stale` what a daemon that is gone
+ * left behind (never both).
+ */
+export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, opts: { stale?: StaleDaemon | null; historyLimit?: number } = {}): StatusSnapshot {
+  const stale = runtime ? null : (opts.stale ?? null);
+  const historyLimit = opts.historyLimit ?? 20;
+  const state = stateName(s, runtime, stale);
   const img = (r: PersistentState['running']): ImageView | null => (r ? { slot: r.slot, version: r.version, md5: r.md5, file: r.file, size: r.size } : null);
   return {
     state,
-    stateText: STATE_TEXT[state],
+    stateText: state === 'interrupted' && stale?.phase ? `interrupted while ${stale.phase}: the daemon is not running` : STATE_TEXT[state],
     running: img(s.running),
     staged: s.staged ? { ...(img(s.staged) as ImageView), urgent: s.staged.urgent, rebootRequested: s.staged.rebootRequestedAt !== null } : null,
     attempts: {
@@ -143,17 +199,23 @@ export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, h
       phase: runtime?.phase ?? null,
       progress: runtime?.progress ?? null,
       lease: runtime?.lease ?? null,
+      lastSeen: lastSeenView(stale),
     },
+    stateFile: stateFileView(s),
     bootCount: s.bootCount,
     history: s.history.slice(-historyLimit).map((h) => ({ ...h, at: iso(h.at) ?? '' })),
   };
 }
 
-/** The status shown before the agent ever ran (no state file). */
-export function unknownStatus(): StatusSnapshot {
+/**
+ * The status without a usable state file: before the agent ever ran (missing), or with a
+ * corrupt one (the daemon keeps it aside and rebuilds from the slots at its next start).
+ */
+export function unknownStatus(file: StateFileRead = { kind: 'missing' }, stale: StaleDaemon | null = null): StatusSnapshot {
+  const corrupt = file.kind === 'corrupt';
   return {
-    state: 'unknown',
-    stateText: STATE_TEXT.unknown,
+    state: corrupt ? 'state-corrupt' : 'unknown',
+    stateText: corrupt ? STATE_TEXT['state-corrupt'] : STATE_TEXT.unknown,
     running: null,
     staged: null,
     attempts: { failures: 0, totalFailures: 0, gaveUp: false, verifyFailed: false, nextAttemptAt: null, lastFailureCode: null },
@@ -162,7 +224,8 @@ export function unknownStatus(): StatusSnapshot {
     lastOfferAt: null,
     lastDecision: null,
     config: null,
-    daemon: { running: false, pid: null, phase: null, progress: null, lease: null },
+    daemon: { running: false, pid: null, phase: null, progress: null, lease: null, lastSeen: lastSeenView(stale) },
+    stateFile: corrupt ? { status: 'corrupt', detail: file.reason, at: null } : { status: 'missing', detail: null, at: null },
     bootCount: 0,
     history: [],
   };

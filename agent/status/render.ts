@@ -10,6 +10,13 @@ function pct(bytes: number, total: number | null): string {
   return total ? ` ${Math.floor((bytes * 100) / total)}%` : '';
 }
 
+function lastSeen(l: NonNullable<StatusSnapshot['daemon']['lastSeen']>): string {
+  const step = l.phase
+    ? `last recorded step: ${l.phase}${l.progress ? ` ${l.progress.file} ${l.progress.bytes} bytes${pct(l.progress.bytes, l.progress.total)}` : ''}${l.at ? ` at ${l.at}` : ''}`
+    : 'no step recorded';
+  return `pid ${l.pid ?? '?'} gone without a clean exit; ${step}; stale ${l.staleFiles.join(', ')}`;
+}
+
 export function renderStatusText(s: StatusSnapshot): string {
   const lines: string[] = [];
   const row = (k: string, v: string): void => void lines.push(`${k.padEnd(13)} ${v}`);
@@ -17,7 +24,9 @@ export function renderStatusText(s: StatusSnapshot): string {
   row('running', image(s.running));
   row('staged', s.staged ? `${image(s.staged)}${s.staged.urgent ? '  urgent' : ''}${s.staged.rebootRequested ? '  reboot requested' : ''}` : '-');
   const d = s.daemon;
-  row('daemon', d.running ? `running (pid ${d.pid ?? '?'}, ${d.phase ?? '?'})` : 'not running');
+  row('daemon', d.running ? `running (pid ${d.pid ?? '?'}, ${d.phase ?? '?'})` : `not running${d.lastSeen ? ` (${lastSeen(d.lastSeen)})` : ''}`);
+  if (s.stateFile.status === 'corrupt') row('state file', `corrupt (${s.stateFile.detail ?? '?'}): rebuilt from the slots at the next start`);
+  if (s.stateFile.status === 'rebuilt') row('state file', `was corrupt, rebuilt from the slots${s.stateFile.at ? ` at ${s.stateFile.at}` : ''}${s.stateFile.detail ? `: ${s.stateFile.detail}` : ''}`);
   if (d.lease) row('lease', `${d.lease.address} from ${d.lease.serverId}`);
   if (d.progress) row('download', `${d.progress.file} ${d.progress.bytes} bytes${pct(d.progress.bytes, d.progress.total)}`);
   const a = s.attempts;

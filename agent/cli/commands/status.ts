@@ -4,8 +4,11 @@
  * The status model (agent/status) read from the state directory: with --json one object
  * { state, stateText, running{slot,version,md5,…}, staged, attempts, lastError, lastOffer
  * (password masked ***), lastDecision, daemon{running,pid,phase,progress,lease}, bootCount,
- * history }; without it a readable summary. Read-only; works with or without a daemon.
- * Exit 0; 1 when the state file is unreadable (the daemon will rebuild it on its next start).
+ * stateFile{status,detail,at}, history }; without it a readable summary. A daemon gone
+ * without a clean exit (kill -9: runtime.json of a dead pid, control.sock) is "not running"
+ * with its last recorded step (daemon.lastSeen). Read-only; works with or without a daemon.
+ * Exit 0; 1 when the state file is corrupt (state `state-corrupt`; the daemon keeps it aside
+ * and rebuilds the state from the slots on its next start).
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
@@ -25,7 +28,6 @@ export function registerStatus(program: Command): void {
       if (o.json) {
         process.stdout.write(JSON.stringify(r.kind === 'invalid' ? { ...r.status, stateFileError: r.reason } : r.status, null, 2) + '\n');
       } else {
-        if (r.kind === 'invalid') process.stdout.write(`state file unreadable: ${r.reason}\n`);
         process.stdout.write(renderStatusText(r.status));
       }
       if (r.kind === 'invalid') process.exitCode = 1;
