@@ -1,6 +1,10 @@
 /**
  * Entry point of `dist/cpe-agent`: builds the command tree; each command lives in
  * `agent/cli/commands/<name>.ts` and registers itself on the program.
+ *
+ * Exit codes (README contract): 0 done (also --help, --version); 2 bad input, usage errors
+ * included (unknown command or flag, missing argument or option, bad option value), printed
+ * as `cpe-agent: error [CODE]: message`; 70 internal error; commands document their others.
  */
 import { Command, CommanderError } from 'commander';
 import { AgentError } from './errors.ts';
@@ -17,7 +21,8 @@ export function buildProgram(): Command {
   const program = new Command('cpe-agent')
     .description('Firmware agent for fiber CPEs: DHCP client with option 43, A/B upgrade, DHCP login event generator')
     .version(VERSION)
-    .showHelpAfterError()
+    // commander's own error line is replaced by ours (main); inherited by every subcommand
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
   registerDecode(program);
   registerDhcp(program);
@@ -28,13 +33,40 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Commander's error codes → ours (all usage errors, exit 2). */
+const USAGE_CODES: Readonly<Record<string, string>> = {
+  'commander.unknownCommand': 'CLI_UNKNOWN_COMMAND',
+  'commander.unknownOption': 'CLI_UNKNOWN_OPTION',
+  'commander.missingArgument': 'CLI_MISSING_ARGUMENT',
+  'commander.optionMissingArgument': 'CLI_MISSING_OPTION_VALUE',
+  'commander.missingMandatoryOptionValue': 'CLI_MISSING_OPTION',
+  'commander.excessArguments': 'CLI_EXCESS_ARGUMENTS',
+  'commander.invalidArgument': 'CLI_BAD_ARGUMENT',
+  'commander.conflictingOption': 'CLI_CONFLICTING_OPTIONS',
+  'commander.help': 'CLI_MISSING_COMMAND',
+};
+
+function usageCode(code: string): string {
+  return USAGE_CODES[code] ?? 'CLI_USAGE';
+}
+
+function usageMessage(e: CommanderError): string {
+  // commander.help: a command group was given no subcommand; its help went to stderr already
+  if (e.code === 'commander.help') return 'missing command (see the list above)';
+  return `${e.message.replace(/^error: /, '')} (see --help)`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0; // --help, --version
+      process.stderr.write(`cpe-agent: error [${usageCode(e.code)}]: ${usageMessage(e)}\n`);
+      return 2;
+    }
     if (e instanceof AgentError) {
       process.stderr.write(`cpe-agent: error [${e.code}]: ${e.message}\n`);
       return 2;

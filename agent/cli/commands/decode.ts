@@ -88,6 +88,7 @@ export function offerTable(offer: Option43Offer, profileName: string, vendorClas
 
 function decodeOpt43(hex: string, opts: { vendorClass?: string; json?: boolean }): void {
   const data = hexArg(hex, 'option 43');
+  if (data.length === 0) throw new AgentError('OPT43_EMPTY', 'option 43: empty payload (give the option data as hex, e.g. 010100)', { length: 0 });
   const vc = opts.vendorClass;
   const profile = profileForClass(vc ?? '');
   const offer = decodeOption43(profile, data);

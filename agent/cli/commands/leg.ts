@@ -12,6 +12,7 @@ import { LegStore } from '../../leg/store.ts';
 import { LegEngine } from '../../leg/engine.ts';
 import { fileSink, streamSink, type EventSink, type LegEvent } from '../../leg/events.ts';
 import { replayFile } from '../../leg/sources/replay.ts';
+import { stat } from 'node:fs/promises';
 import { captureArgs, startLiveCapture } from '../../leg/sources/live.ts';
 import { listenRdr, parseHostPort } from '../../leg/rdr-server.ts';
 import { counters, list, openReadOnly, show, type SubscriberView } from '../../leg/queries.ts';
@@ -115,6 +116,9 @@ function onSignals(onStop: () => void): () => void {
 
 async function replayCmd(file: string, o: CommonOpts): Promise<void> {
   const cfg = buildConfig(o);
+  // an empty file is no capture (as `decode pcap`); a FIFO is read as a stream and checked by the reader
+  const st = await stat(file).catch(() => undefined);
+  if (st?.isFile() && st.size === 0) throw new AgentError('PCAP_TRUNCATED', `${file}: empty input, not a pcap or pcapng capture`, { offset: 0 });
   const log = logger(o);
   const store = new LegStore(cfg.stateDir);
   const sink = makeSink(cfg, o.json === true);
