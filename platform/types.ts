@@ -70,8 +70,10 @@ export interface NetConfigurator {
   removeBroadcastRoute(iface: string): Promise<void>;
   /** Apply (or re-apply) a lease: address/prefix, default route, DNS. Idempotent. */
   applyLease(lease: LeaseConfig, previous?: LeaseConfig): Promise<void>;
-  /** Remove what applyLease set. */
+  /** Remove what applyLease set (DNS included: what was there before is put back). */
   removeLease(lease: LeaseConfig): Promise<void>;
+  /** The client stops, keeping the address for INIT-REBOOT: put back the DNS config found before. */
+  restoreDns?(iface: string): Promise<void>;
   /** ARP probe (RFC 5227): true when another host answers for `address`. */
   addressInUse(iface: string, address: string): Promise<boolean>;
 }

@@ -101,5 +101,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   }
   const cfg = parseConfig(merged, opts.file ? `config file ${opts.file}` : 'config');
   if (!cfg.platform.sim.dir) cfg.platform.sim.dir = join(cfg.stateDir, 'sim');
+  // the sim platform is a lab: its DNS goes into the state dir, never the host's /etc
+  // (`ip netns exec` shares /etc with the host); a board backend keeps /etc/resolv.conf
+  if (getPath(merged, 'net.resolvConf') === undefined && cfg.platform.backend === 'sim') cfg.net.resolvConf = join(cfg.stateDir, 'resolv.conf');
   return cfg;
 }

@@ -44,7 +44,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** `ip`: configure the interface with iproute2; `dry-run`: log only */
       backend: z.enum(['ip', 'dry-run']).default('ip'),
-      /** where the `ip` backend writes the DNS servers of the lease */
+      /** where the `ip` backend writes the DNS servers of the lease; default with the sim platform: <stateDir>/resolv.conf */
       resolvConf: z.string().min(1).default('/etc/resolv.conf'),
     })
     .prefault({}),

@@ -169,10 +169,17 @@ export class DhcpRunner {
     await this.shutdown('released');
   }
 
-  /** Stops the client; the lease stays on the interface and in memory (INIT-REBOOT next start). */
+  /**
+   * Stops the client; the address stays on the interface and the lease in memory (INIT-REBOOT
+   * next start); the resolv.conf found before is put back (nobody keeps ours current now).
+   */
   async stop(): Promise<void> {
+    const wasRunning = this.running;
     if (this.running) await this.dispatch({ type: 'stop' });
     await this.shutdown('stopped');
+    if (wasRunning) {
+      await this.opts.net.restoreDns?.(this.opts.iface).catch((e: unknown) => this.log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'resolv.conf not restored'));
+    }
   }
 
   // ── internals ───────────────────────────────────────────────────────────────

@@ -4,13 +4,20 @@
  * an atomic resolv.conf, and an ARP probe with busybox `arping -D` (exit 1 = someone answered;
  * iputils arping has the same -D/-I/-c/-w flags and exit code and can be configured instead).
  *
+ * resolv.conf (like udhcpc's deconfig, but keeping the host's file): what was there before the
+ * first write is kept beside it (`<file>.pre-cpe-agent`, same mode) and put back byte for
+ * byte on RELEASE/expiry/NAK (removeLease) and on stop (restoreDns); when nothing was there,
+ * ours is removed. A lease without DNS servers leaves the file alone (never an empty one).
+ * Writes are atomic (temp + fsync + rename), except onto a bind-mounted file (`ip netns exec`
+ * with /etc/netns/NAME/resolv.conf, containers), which cannot be renamed over: written in place.
+ *
  * applyLease is idempotent (a renew with nothing changed runs only the read-only `show`
  * commands) and all-or-nothing: when a step fails, the steps already done are undone in
  * reverse order before the error is thrown. A new address in another subnet is added before
  * the old one is removed; in the same subnet the old one goes first, because the kernel
  * deletes secondaries together with their primary (found by the lab test).
  */
-import { lstat, readFile, readlink, unlink } from 'node:fs/promises';
+import { lstat, open, readFile, readlink, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { LeaseConfig, NetConfigurator } from '../types.ts';
 import type { Exec } from './exec.ts';
@@ -24,7 +31,7 @@ export interface IpNetOptions {
   ip?: string[];
   /** argv prefix of arping; default ['busybox', 'arping'] */
   arping?: string[];
-  /** where DNS servers are written; default /etc/resolv.conf */
+  /** where DNS servers are written; default /etc/resolv.conf (the sim platform: the state dir) */
   resolvConf?: string;
   /** ARP probe: requests sent (default 2) and seconds to wait (default 2) */
   arpCount?: number;
@@ -66,8 +73,14 @@ export function parseDefaultRoutes(text: string, iface: string): string[] {
   return out;
 }
 
+/** First line of every resolv.conf the agent writes: `# written by cpe-agent for IF …`. */
+const OURS = '# written by cpe-agent for ';
+
+/** Suffix of the copy of what was in resolv.conf before the agent's first write. */
+export const RESOLV_BACKUP_SUFFIX = '.pre-cpe-agent';
+
 export function resolvConfText(lease: LeaseConfig): string {
-  const lines = [`# written by cpe-agent for ${lease.iface} (DHCP lease ${lease.address}/${lease.prefixLength})`];
+  const lines = [`${OURS}${lease.iface} (DHCP lease ${lease.address}/${lease.prefixLength})`];
   if (lease.domain) lines.push(`search ${lease.domain}`);
   for (const d of lease.dns) lines.push(`nameserver ${d}`);
   return lines.join('\n') + '\n';
@@ -111,6 +124,72 @@ export async function followLinks(path: string): Promise<string> {
   throw new AgentError('NET_RESOLV_WRITE_FAILED', `too many symbolic links at ${path}`);
 }
 
+/** Mount points of this mount namespace (/proc/self/mountinfo field 5, octal escapes undone). */
+async function mountPoints(): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await readFile('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return new Set();
+  }
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const f = line.split(' ')[4];
+    if (f) out.add(f.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
+}
+
+/** Atomic replace, or in place (truncate, write, fsync) when `path` is itself a mount point. */
+async function writeResolv(path: string, text: string, mode = 0o644): Promise<void> {
+  if (!(await mountPoints()).has(path)) return writeFileAtomic(path, text, { ...RESOLV_OPTS, mode });
+  try {
+    const fh = await open(path, 'r+');
+    try {
+      await fh.truncate(0);
+      await fh.write(text, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw new AgentError('NET_RESOLV_WRITE_FAILED', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, { path }, { cause: e });
+  }
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((e: unknown) => {
+    if ((e as { code?: unknown }).code !== 'ENOENT') throw e;
+  });
+}
+
+/**
+ * The copy of the resolv.conf found before the agent's first write: a file beside it
+ * (survives a crash or kill -9), or in memory when the target is a mount point (a sibling
+ * file would land in the directory under the bind mount: the host's /etc).
+ */
+class ResolvBackup {
+  private readonly mem = new Map<string, { text: string; mode: number }>();
+
+  async read(target: string): Promise<{ text: string; mode: number } | undefined> {
+    const m = this.mem.get(target);
+    if (m) return m;
+    const path = target + RESOLV_BACKUP_SUFFIX;
+    const text = await readText(path);
+    return text === undefined ? undefined : { text, mode: (await stat(path)).mode & 0o777 };
+  }
+
+  async save(target: string, text: string, mode: number): Promise<void> {
+    if ((await mountPoints()).has(target)) this.mem.set(target, { text, mode });
+    else await writeFileAtomic(target + RESOLV_BACKUP_SUFFIX, text, { ...RESOLV_OPTS, mode });
+  }
+
+  async drop(target: string): Promise<void> {
+    this.mem.delete(target);
+    await unlinkIfThere(target + RESOLV_BACKUP_SUFFIX);
+  }
+}
+
 async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -127,6 +206,7 @@ export class IpNet implements NetConfigurator {
   private readonly arpCount: number;
   private readonly arpWait: number;
   private readonly exec: Exec;
+  private readonly backup = new ResolvBackup();
 
   constructor(opts: IpNetOptions = {}) {
     this.ipCmd = opts.ip ?? ['ip'];
@@ -216,13 +296,20 @@ export class IpNet implements NetConfigurator {
       } else if (previous?.routers[0] !== undefined) {
         await this.ip(['route', 'del', 'default', 'via', previous.routers[0], 'dev', iface], true);
       }
-      // 3. DNS, atomically, only when it changed
-      const want = resolvConfText(lease);
-      const target = await followLinks(this.resolvConf);
-      const old = await readText(target);
-      if (old !== want) {
-        await writeFileAtomic(target, want, RESOLV_OPTS);
-        undo.push(() => (old === undefined ? unlink(target) : writeFileAtomic(target, old, RESOLV_OPTS)));
+      // 3. DNS, atomically, only when it changed; never an empty one; the host's kept aside
+      if (lease.dns.length > 0) {
+        const want = resolvConfText(lease);
+        const target = await followLinks(this.resolvConf);
+        const old = await readText(target);
+        if (old !== want) {
+          if (old !== undefined && !old.startsWith(OURS)) {
+            const had = await this.backup.read(target);
+            await this.backup.save(target, old, (await stat(target)).mode & 0o777);
+            undo.push(() => (had === undefined ? this.backup.drop(target) : this.backup.save(target, had.text, had.mode)));
+          }
+          await writeResolv(target, want);
+          undo.push(() => (old === undefined ? unlinkIfThere(target) : writeResolv(target, old)));
+        }
       }
     } catch (e) {
       for (const u of undo.reverse()) await u().catch(() => undefined);
@@ -246,12 +333,24 @@ export class IpNet implements NetConfigurator {
     if (have.some((a) => a.address === lease.address)) {
       await this.ip(['addr', 'del', `${lease.address}/${lease.prefixLength}`, 'dev', iface]);
     }
-    // resolv.conf: only reset what we wrote for this lease (never another tool's file)
+    await this.restoreDns(iface);
+  }
+
+  /**
+   * Puts back the resolv.conf that was there before the agent wrote one for `iface` (or
+   * removes ours when there was none). Another tool's file is left alone.
+   */
+  async restoreDns(iface: string): Promise<void> {
     const target = await followLinks(this.resolvConf);
     const cur = await readText(target);
-    if (cur !== undefined && cur === resolvConfText(lease)) {
-      await writeFileAtomic(target, `# written by cpe-agent: no lease on ${iface}\n`, RESOLV_OPTS);
+    if (cur === undefined || !cur.startsWith(`${OURS}${checkIface(iface)} `)) return;
+    const orig = await this.backup.read(target);
+    if (orig === undefined) {
+      await unlinkIfThere(target);
+      return;
     }
+    await writeResolv(target, orig.text, orig.mode);
+    await this.backup.drop(target);
   }
 
   async addressInUse(iface: string, address: string): Promise<boolean> {

@@ -23,6 +23,15 @@ describe('config', () => {
     });
   });
 
+  it('with the sim platform, DNS goes into the state dir, never the host /etc/resolv.conf; an explicit path wins', () => {
+    expect(loadConfig().net.resolvConf).toBe('/var/lib/cpe-agent/resolv.conf');
+    expect(loadConfig({ overrides: { stateDir: '/tmp/lab-x' } }).net.resolvConf).toBe('/tmp/lab-x/resolv.conf');
+    expect(loadConfig({ overrides: { 'net.resolvConf': '/etc/resolv.conf' } }).net.resolvConf).toBe('/etc/resolv.conf');
+    const f = join(dir, 'resolv.json');
+    writeFileSync(f, JSON.stringify({ net: { resolvConf: 'r.conf' } }));
+    expect(loadConfig({ file: f }).net.resolvConf).toBe(join(dir, 'r.conf'));
+  });
+
   it('the shipped example config is valid', () => {
     const example = new URL('../../config/cpe-agent.example.json', import.meta.url).pathname;
     const c = loadConfig({ file: example });

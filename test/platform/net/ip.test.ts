@@ -4,9 +4,9 @@
  * checks, arping exit codes. The real tools are exercised in ip.lab.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IpNet, broadcastOf, parseDefaultRoutes, parseInetAddrs, resolvConfText } from '../../../platform/net/ip.ts';
 import type { Exec, ExecResult } from '../../../platform/net/exec.ts';
 import type { LeaseConfig } from '../../../platform/types.ts';
@@ -59,6 +59,9 @@ class FakeIp {
 }
 
 const L: LeaseConfig = { iface: 'wan0', address: '198.18.16.100', prefixLength: 24, routers: ['198.18.16.1'], dns: ['198.18.16.53', '198.18.16.54'], domain: 'isp.example' };
+/** resolv.conf for L, pinned (not taken from the production resolvConfText) */
+const RESOLV_L = '# written by cpe-agent for wan0 (DHCP lease 198.18.16.100/24)\nsearch isp.example\nnameserver 198.18.16.53\nnameserver 198.18.16.54\n';
+const HOST = '# the host\'s own\nnameserver 192.0.2.53\noptions edns0\n';
 
 const dirs: string[] = [];
 async function setup(): Promise<{ ip: FakeIp; net: IpNet; resolv: string }> {
@@ -93,7 +96,7 @@ describe('ip backend: parsing', () => {
     expect(broadcastOf('198.18.16.100', 24)).toBe('198.18.16.255');
     expect(broadcastOf('198.18.17.9', 23)).toBe('198.18.17.255');
     expect(broadcastOf('198.18.16.9', 32)).toBe('198.18.16.9');
-    expect(resolvConfText(L)).toBe('# written by cpe-agent for wan0 (DHCP lease 198.18.16.100/24)\nsearch isp.example\nnameserver 198.18.16.53\nnameserver 198.18.16.54\n');
+    expect(resolvConfText(L)).toBe(RESOLV_L);
   });
 });
 
@@ -102,7 +105,7 @@ describe('ip backend: applyLease / removeLease', () => {
     const { ip, net, resolv } = await setup();
     await net.applyLease(L);
     expect(ip.mutations()).toEqual(['ip addr add 198.18.16.100/24 broadcast 198.18.16.255 dev wan0', 'ip route replace default via 198.18.16.1 dev wan0']);
-    expect(await readFile(resolv, 'utf8')).toBe(resolvConfText(L));
+    expect(await readFile(resolv, 'utf8')).toBe(RESOLV_L);
     const before = await stat(resolv);
     ip.log = [];
     await net.applyLease(L, L);
@@ -171,16 +174,55 @@ describe('ip backend: applyLease / removeLease', () => {
     expect(ip.addrs).toEqual(['198.18.16.100/24']);
   });
 
-  it('removeLease deletes route and address and resets only our own resolv.conf', async () => {
+  it('removeLease deletes route and address and removes our resolv.conf when there was none', async () => {
     const { ip, net, resolv } = await setup();
     await net.applyLease(L);
     await net.removeLease(L);
     expect(ip.addrs).toEqual([]);
     expect(ip.gw).toBeUndefined();
-    expect(await readFile(resolv, 'utf8')).toBe('# written by cpe-agent: no lease on wan0\n');
+    await expect(readFile(resolv, 'utf8')).rejects.toThrow(/ENOENT/);
     await writeFile(resolv, 'nameserver 192.0.2.53\n');
     await net.removeLease(L); // idempotent; leaves a foreign resolv.conf alone
     expect(await readFile(resolv, 'utf8')).toBe('nameserver 192.0.2.53\n');
+  });
+
+  it('keeps the resolv.conf that was there and puts it back byte for byte (content and mode) on RELEASE', async () => {
+    const { net, resolv } = await setup();
+    await writeFile(resolv, HOST);
+    await chmod(resolv, 0o640);
+    await net.applyLease(L);
+    expect(await readFile(resolv, 'utf8')).toBe(RESOLV_L);
+    expect(await readFile(`${resolv}.pre-cpe-agent`, 'utf8')).toBe(HOST);
+    await net.applyLease({ ...L, dns: ['198.18.16.99'] }, L); // a renewal with new servers keeps the first backup
+    expect(await readFile(`${resolv}.pre-cpe-agent`, 'utf8')).toBe(HOST);
+    await net.removeLease(L);
+    expect(await readFile(resolv, 'utf8')).toBe(HOST);
+    expect((await stat(resolv)).mode & 0o777).toBe(0o640);
+    expect(await readdir(dirname(resolv))).toEqual(['resolv.conf']);
+  });
+
+  it('restoreDns (the client stops) puts the host file back; a restarted agent (kill -9) still finds the backup', async () => {
+    const { ip, net, resolv } = await setup();
+    await writeFile(resolv, HOST);
+    await net.applyLease(L);
+    const restarted = new IpNet({ ip: ['ip'], resolvConf: resolv, exec: ip.exec });
+    await restarted.applyLease(L, L); // INIT-REBOOT after a crash: ours is current, the backup stays
+    expect(await readFile(`${resolv}.pre-cpe-agent`, 'utf8')).toBe(HOST);
+    await restarted.restoreDns('wan0');
+    expect(await readFile(resolv, 'utf8')).toBe(HOST);
+    expect(await readdir(dirname(resolv))).toEqual(['resolv.conf']);
+    await restarted.restoreDns('wan0'); // nothing of ours left: no-op
+    expect(await readFile(resolv, 'utf8')).toBe(HOST);
+  });
+
+  it('a lease without DNS servers never writes (nor empties) resolv.conf', async () => {
+    const { net, resolv } = await setup();
+    await writeFile(resolv, HOST);
+    const before = await stat(resolv);
+    await net.applyLease({ ...L, dns: [] });
+    expect(await readFile(resolv, 'utf8')).toBe(HOST);
+    expect((await stat(resolv)).mtimeMs).toBe(before.mtimeMs);
+    expect(await readdir(dirname(resolv))).toEqual(['resolv.conf']);
   });
 
   it('writes resolv.conf through a symlink (even a dangling one) and keeps the link', async () => {
@@ -193,10 +235,10 @@ describe('ip backend: applyLease / removeLease', () => {
     const net = new IpNet({ ip: ['ip'], resolvConf: join(d, 'etc', 'resolv.conf'), exec: ip.exec });
     await net.applyLease(L);
     expect((await lstat(join(d, 'etc', 'resolv.conf'))).isSymbolicLink()).toBe(true);
-    expect(await readFile(join(d, 'run', 'resolv.conf'), 'utf8')).toBe(resolvConfText(L));
+    expect(await readFile(join(d, 'run', 'resolv.conf'), 'utf8')).toBe(RESOLV_L);
     await net.removeLease(L);
     expect((await lstat(join(d, 'etc', 'resolv.conf'))).isSymbolicLink()).toBe(true);
-    expect(await readFile(join(d, 'run', 'resolv.conf'), 'utf8')).toBe('# written by cpe-agent: no lease on wan0\n');
+    await expect(readFile(join(d, 'run', 'resolv.conf'), 'utf8')).rejects.toThrow(/ENOENT/); // dangling again, as at boot
   });
 
   it('rejects bad input before running anything', async () => {
