@@ -9,7 +9,7 @@ declare -A PKG=(
   [dhcpd]=isc-dhcp-server [dhcrelay]=isc-dhcp-relay [busybox]=busybox [ip]=iproute2
   [tshark]=tshark [tcpdump]=tcpdump [in.tftpd]=tftpd-hpa [vsftpd]=vsftpd
   [snmpget]=snmp [curl]=curl [editcap]=wireshark-common [sysctl]=procps
-  [ss]=iproute2 [useradd]=passwd [mount]=mount
+  [ss]=iproute2 [useradd]=passwd [mount]=mount [unshare]=util-linux
 )
 have() { for d in /usr/sbin /usr/bin /sbin /bin; do [ -x "$d/$1" ] && return 0; done; return 1; }
 missing=()

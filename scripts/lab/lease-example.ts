@@ -3,6 +3,8 @@
  * own pool and option 43), our client binding once per class (`dist/cpe-agent dhcp --once`),
  * then busybox udhcpc in the same lab for comparison; prints what each got and tears down.
  * Addresses: 198.18.2.0/24 inside namespaces `cpd-<tag>-*` created and removed here.
+ * `ip netns exec` shares /etc with the host: the client writes its resolv.conf into a temp
+ * dir (--resolv-conf), never the host's. Each printed command line is exactly what runs.
  */
 import { startDhcpLab } from './dhcp-lab.ts';
 import { run } from './netns.ts';
@@ -34,8 +36,9 @@ try {
   for (const [i, vc] of classes.entries()) {
     const ns = lab.clientNs[i] ?? '';
     const resolv = join(tmp, `resolv-${i}.conf`);
-    process.stdout.write(`\n$ ip netns exec ${ns} dist/cpe-agent dhcp --iface wan0 --vendor-class ${vc} --once --release\n`);
-    const r = await run(['ip', 'netns', 'exec', ns, agent, 'dhcp', '--iface', 'wan0', '--vendor-class', vc, '--once', '--release', '--no-arp-check', '--resolv-conf', resolv, '--log-format', 'json']);
+    const args = ['dhcp', '--iface', 'wan0', '--vendor-class', vc, '--once', '--release', '--resolv-conf', resolv];
+    process.stdout.write(`\n$ ip netns exec ${ns} dist/cpe-agent ${args.join(' ')}\n`);
+    const r = await run(['ip', 'netns', 'exec', ns, agent, ...args]);
     process.stdout.write(r.stdout);
   }
   const script = join(tmp, 'udhcpc.sh');
