@@ -90,6 +90,26 @@ describeLab('lab runs never touch the host /etc/resolv.conf', ['dhcpd', 'busybox
     expect(existsSync(join(sd, 'resolv.conf.pre-cpe-agent'))).toBe(false);
   });
 
+  it('a bind-mounted resolv.conf (as /etc/netns/NAME/resolv.conf, containers) is written in place and put back; nothing beside it', async () => {
+    const src = join(tmp, 'bind-src');
+    const dir = join(tmp, 'bind-dir');
+    await mkdir(src);
+    await mkdir(dir);
+    const orig = '# bound from elsewhere\nnameserver 192.0.2.1\n';
+    await writeFile(join(src, 'resolv.conf'), orig);
+    await writeFile(join(dir, 'resolv.conf'), 'placeholder\n');
+    const argv = [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'ESH-3105', '--once', '--release', '--no-arp-check', '--json', '--resolv-conf', join(dir, 'resolv.conf')];
+    // inside: bind, run, then print what the file held while bound (after the run)
+    const script = 'mount --bind "$0/resolv.conf" "$1/resolv.conf" && shift && ip netns exec "$@"';
+    const r = await run(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, src, dir, lab.clientNs[2] ?? '', ...argv], { allowFail: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dns: ['198.18.24.53'] });
+    expect(r.stderr).not.toContain('NET_RESOLV_WRITE_FAILED');
+    expect(await readFile(join(src, 'resolv.conf'), 'utf8')).toBe(orig); // released: put back
+    expect((await readdir(dir)).sort()).toEqual(['resolv.conf']); // no temp file, no backup beside the mount
+    expect(await readFile(join(dir, 'resolv.conf'), 'utf8')).toBe('placeholder\n');
+  });
+
   it("the README's lab commands pass --resolv-conf and leave the host file byte-identical", async () => {
     const readme = await readFile(join(root, 'README.md'), 'utf8');
     const lines = [...readme.matchAll(/^\$ ip netns exec (\S+) dist\/cpe-agent (.+)$/gm)];
