@@ -86,7 +86,8 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip', 'tcpdump', 't
     const routes = (await lab.netns.exec(ns, ['ip', 'route', 'show'])).stdout;
     expect(routes).toContain(`default via ${lab.serverIp} dev wan0`);
     expect(routes).not.toContain('255.255.255.255');
-    expect(await readFile(join(tmp, `resolv-${ns}`), 'utf8')).toContain(`nameserver ${lab.serverIp}`);
+    // the client exited: the resolv.conf it wrote is taken back (nothing was there before)
+    await expect(readFile(join(tmp, `resolv-${ns}`), 'utf8')).rejects.toThrow(/ENOENT/);
     const mine = (await lab.leases()).filter((l) => l.address === lease.address).at(-1);
     expect(mine).toMatchObject({ bindingState: 'active', vendorClass: 'FS-0900E', hardware: await macOf(ns) });
   });
@@ -264,14 +265,21 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip', 'tcpdump', 't
   it('without --once, SIGTERM with --release sends RELEASE and removes the address', async () => {
     const ns = lab.clientNs[1] ?? '';
     await lab.netns.exec(ns, ['ip', 'addr', 'flush', 'dev', 'wan0']);
-    const child = lab.netns.spawn(ns, [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'ESH-3105', '--json', '--release', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv-sigterm')]);
+    const resolv = join(tmp, 'resolv-sigterm');
+    const host = '# the host\nnameserver 192.0.2.53\n';
+    await writeFile(resolv, host);
+    const child = lab.netns.spawn(ns, [AGENT, 'dhcp', '--iface', 'wan0', '--vendor-class', 'ESH-3105', '--json', '--release', '--no-arp-check', '--resolv-conf', resolv]);
     let stdout = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     await waitFor(() => stdout.includes('\n'), 'first ACK', 20_000);
     const lease = JSON.parse(stdout.split('\n')[0] ?? '') as LeaseJson;
+    expect(await readFile(resolv, 'utf8')).toContain(`nameserver ${lab.serverIp}`);
+    expect(await readFile(`${resolv}.pre-cpe-agent`, 'utf8')).toBe(host);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(await readFile(resolv, 'utf8')).toBe(host); // put back byte for byte, backup gone
+    await expect(readFile(`${resolv}.pre-cpe-agent`, 'utf8')).rejects.toThrow(/ENOENT/);
     const mac = await macOf(ns);
     await waitFor(() => lab.dhcpd.output().includes(`DHCPRELEASE of ${lease.address} from ${mac}`), 'DHCPRELEASE', 5000);
     expect((await lab.netns.exec(ns, ['ip', 'addr', 'show', 'dev', 'wan0'])).stdout).not.toContain(`inet ${lease.address}/`);
