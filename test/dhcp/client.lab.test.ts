@@ -94,11 +94,16 @@ describeLab('dhcp client vs ISC dhcpd', ['dhcpd', 'busybox', 'ip', 'tcpdump', 't
 
   it('ESH-3105 gets an address from its own pool and its own option 43 (FTP login included)', async () => {
     const ns = lab.clientNs[1] ?? '';
-    const { lease, stderr } = await once(ns, 'ESH-3105', ['--no-arp-check']);
+    const state = join(tmp, 'state-esh');
+    const { lease, stderr } = await once(ns, 'ESH-3105', ['--no-arp-check', '--state-dir', state]);
     expect(inPool(lease.address, lab.pools['ESH-3105'] ?? ['', ''])).toBe(true);
     expect(lease.option43).toEqual(ESH_OFFER);
-    // the log never carries the password
+    // the log never carries the password, nor does the remembered lease (secrets at rest)
     expect(stderr).not.toContain(ESH_OFFER.password);
+    const remembered = await readFile(join(state, 'dhcp-lease-wan0.json'), 'utf8');
+    expect(remembered).toContain(lease.address);
+    expect(remembered).not.toContain(ESH_OFFER.password ?? '?');
+    expect(remembered).not.toContain(Buffer.from(ESH_OFFER.password ?? '?').toString('hex'));
   });
 
   it('renews at T1 (unicast REQUEST, ACK printed again) and stops cleanly on SIGTERM', async () => {
