@@ -142,7 +142,7 @@ async function mountPoints(): Promise<Set<string>> {
 
 /** Atomic replace, or in place (truncate, write, fsync) when `path` is itself a mount point. */
 async function writeResolv(path: string, text: string, mode = 0o644): Promise<void> {
-  if (!(await mountPoints()).has(path)) return writeFileAtomic(path, text, { ...RESOLV_OPTS, mode });
+  if (!(await mountPoints()).has(resolve(path))) return writeFileAtomic(path, text, { ...RESOLV_OPTS, mode });
   try {
     const fh = await open(path, 'r+');
     try {
@@ -180,7 +180,7 @@ class ResolvBackup {
   }
 
   async save(target: string, text: string, mode: number): Promise<void> {
-    if ((await mountPoints()).has(target)) this.mem.set(target, { text, mode });
+    if ((await mountPoints()).has(resolve(target))) this.mem.set(target, { text, mode });
     else await writeFileAtomic(target + RESOLV_BACKUP_SUFFIX, text, { ...RESOLV_OPTS, mode });
   }
 
