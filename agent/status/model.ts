@@ -155,6 +155,13 @@ function stateName(s: PersistentState, rt: RuntimeStatus | null, stale: StaleDae
   }
 }
 
+function stateText(state: AgentStateName, s: PersistentState, runtime: RuntimeStatus | null, stale: StaleDaemon | null): string {
+  if (state === 'interrupted' && stale?.phase) return `interrupted while ${stale.phase}: the daemon is not running`;
+  // nobody retries while no daemon runs: say what is true now
+  if (state === 'retrying' && !runtime) return `download failed ${s.attempts.failures}×; retried when the daemon runs (it is not running)`;
+  return STATE_TEXT[state];
+}
+
 function stateFileView(s: PersistentState): StatusSnapshot['stateFile'] {
   if (s.lastError?.code === 'STATE_CORRUPT') return { status: 'rebuilt', detail: s.lastError.message, at: iso(s.lastError.at) };
   const h = [...s.history].reverse().find((x) => x.event === 'rebuilt' && /corrupt/.test(x.detail ?? ''));
@@ -177,7 +184,7 @@ export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, o
   const img = (r: PersistentState['running']): ImageView | null => (r ? { slot: r.slot, version: r.version, md5: r.md5, file: r.file, size: r.size } : null);
   return {
     state,
-    stateText: state === 'interrupted' && stale?.phase ? `interrupted while ${stale.phase}: the daemon is not running` : STATE_TEXT[state],
+    stateText: stateText(state, s, runtime, stale),
     running: img(s.running),
     staged: s.staged ? { ...(img(s.staged) as ImageView), urgent: s.staged.urgent, rebootRequested: s.staged.rebootRequestedAt !== null } : null,
     attempts: {

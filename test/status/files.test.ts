@@ -69,6 +69,15 @@ describe('status after the daemon was killed (kill -9 mid-download)', () => {
     expect(renderStatusText(status)).toMatch(/^daemon +not running$/m);
   });
 
+  it('failures counted and no daemon: not "retrying" as if someone were', async () => {
+    const d = await dir();
+    await writeState(d, { ...downloading, attempts: { ...downloading.attempts, failures: 2, totalFailures: 2 }, lastDecision: { action: 'wait', code: 'BACKOFF', reason: 'r', at: 0 } });
+    const { status } = await readStatus(d);
+    expect(status).toMatchObject({ state: 'retrying', stateText: 'download failed 2×; retried when the daemon runs (it is not running)' });
+    await writeFile(join(d, RUNTIME_FILE), JSON.stringify({ pid: process.pid, startedAt: 1, updatedAt: 2, phase: 'waiting', progress: null, lease: null }));
+    expect((await readStatus(d)).status.stateText).toBe('download failed, retrying');
+  });
+
   it('a stale control.sock alone: not running, no step recorded', async () => {
     const d = await dir();
     await writeState(d, { ...downloading, lastDecision: { action: 'nothing', code: 'UP_TO_DATE', reason: 'same', at: 0 } });
