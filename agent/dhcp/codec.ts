@@ -90,7 +90,7 @@ interface Walk {
  * Walks one option area [start, end), appending instances to the scratch arrays. Returns
  * normally only when an END option was found; `area` names the field for errors.
  */
-function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | 'file' | 'sname', w: Walk, g: number): void {
+function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | 'file' | 'sname', w: Walk, g: number, lenientEnd = false): void {
   let i = start;
   while (i < end) {
     const code = b[i] as number;
@@ -133,6 +133,8 @@ function walkArea(b: Uint8Array, start: number, end: number, area: 'options' | '
     i = dataStart + len;
   }
   if (area === 'options') {
+    // every option ended exactly at the end of the packet: a lenient reader takes that as the end
+    if (lenientEnd && i === end) return;
     throw new AgentError('DHCP_NO_END', `options field has no end option (255)`, { offset: end, area });
   }
   throw new AgentError('DHCP_OVERLOAD_ABSENT', `option 52 says ${area} carries options, but ${area} has no end option (255)`, {
@@ -185,8 +187,18 @@ function collectOptions(b: Uint8Array, w: Walk): DhcpOption[] {
   return options;
 }
 
+/**
+ * How strictly a message is read. The default is strict (RFC 2131: the options end with the
+ * end option); a reader of other parties' traffic (the LEG) may take `lenientEnd`: options
+ * that run exactly to the end of the packet without the end option are accepted (some servers
+ * send such ACKs and clients take them). The file/sname areas of option 52 stay strict.
+ */
+export interface DecodeOptions {
+  lenientEnd?: boolean;
+}
+
 /** Decodes one DHCP message (the UDP payload). */
-export function decodeMessage(bytes: Uint8Array): DhcpMessage {
+export function decodeMessage(bytes: Uint8Array, opts: DecodeOptions = {}): DhcpMessage {
   if (bytes.length < HEADER_SIZE) {
     throw new AgentError('DHCP_TRUNCATED_HEADER', `message of ${bytes.length} bytes is shorter than the ${HEADER_SIZE}-byte BOOTP header`, {
       offset: bytes.length,
@@ -215,7 +227,7 @@ export function decodeMessage(bytes: Uint8Array): DhcpMessage {
     gen = 1;
   }
   const w: Walk = { count: 0, duplicates: false, overload: 0 };
-  walkArea(b, OPTIONS_OFFSET, b.length, 'options', w, gen);
+  walkArea(b, OPTIONS_OFFSET, b.length, 'options', w, gen, opts.lenientEnd === true);
   // RFC 2131 §4.1: with overload, read the file field first, then sname.
   if (w.overload & 1) walkArea(b, FILE_OFFSET, FILE_OFFSET + FILE_SIZE, 'file', w, gen);
   if (w.overload & 2) walkArea(b, SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE, 'sname', w, gen);
@@ -247,7 +259,7 @@ export function decodeMessage(bytes: Uint8Array): DhcpMessage {
  * (no copy, no allocation): readers that ignore most message types (the LEG) decode only
  * the ones they use.
  */
-export function peekMessageType(bytes: Uint8Array): number | undefined {
+export function peekMessageType(bytes: Uint8Array, opts: DecodeOptions = {}): number | undefined {
   if (bytes.length < OPTIONS_OFFSET || u32(bytes, HEADER_SIZE) !== MAGIC_COOKIE) return undefined;
   gen = (gen + 1) >>> 0;
   if (gen === 0) {
@@ -256,7 +268,7 @@ export function peekMessageType(bytes: Uint8Array): number | undefined {
   }
   const w: Walk = { count: 0, duplicates: false, overload: 0 };
   try {
-    walkArea(bytes, OPTIONS_OFFSET, bytes.length, 'options', w, gen);
+    walkArea(bytes, OPTIONS_OFFSET, bytes.length, 'options', w, gen, opts.lenientEnd === true);
     if (w.overload & 1) walkArea(bytes, FILE_OFFSET, FILE_OFFSET + FILE_SIZE, 'file', w, gen);
     if (w.overload & 2) walkArea(bytes, SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE, 'sname', w, gen);
   } catch {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isIPv4 } from 'node:net';
 import { AgentError } from '../errors.ts';
 
 /** `CODE` or `82.SUB`: a DHCP option (1..254), or a sub-option of option 82. */
@@ -45,6 +46,51 @@ const selector = z
   .refine(validSelector, { message: 'expected a DHCP option CODE (1..254) or 82.SUB' })
   .transform((s) => parseSelector(s).key);
 
+const ipv4 = z.string().refine((s) => isIPv4(s.trim()), { message: 'expected an IPv4 address a.b.c.d' }).transform((s) => s.trim());
+
+/** `a.b.c.d/len` (or a bare address = /32); IPv6 prefixes too (the RDR listener may listen on ::). */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  const address = slash < 0 ? t : t.slice(0, slash);
+  const family = isIPv4(address) ? 'ipv4' : address.includes(':') && /^[0-9a-fA-F:.]+$/.test(address) ? 'ipv6' : undefined;
+  const max = family === 'ipv6' ? 128 : 32;
+  const prefix = slash < 0 ? max : /^\d{1,3}$/.test(t.slice(slash + 1)) ? Number(t.slice(slash + 1)) : NaN;
+  if (family === undefined || !(prefix >= 0 && prefix <= max)) {
+    throw new AgentError('CONFIG_INVALID', `not an address or CIDR prefix: ${JSON.stringify(text)} (expected a.b.c.d/len)`, { value: text });
+  }
+  return { address, prefix, family };
+}
+
+function validCidr(s: string): boolean {
+  try {
+    parseCidr(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const RdrConfigSchema = z
+  .object({
+    /** peers (CIDR) allowed to connect; default loopback only */
+    allow: z.array(z.string().refine(validCidr, { message: 'expected an address or CIDR prefix (a.b.c.d/len)' })).default(['127.0.0.0/8', '::1/128']),
+    /** open connections in all … */
+    maxConnections: z.number().int().min(1).max(65_535).default(64),
+    /** … and per peer address */
+    maxConnectionsPerPeer: z.number().int().min(1).max(65_535).default(4),
+    /** largest record accepted (payload_size + 5); a bigger length field closes the connection */
+    maxFrameBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(65_536),
+    /** a connection silent this long is closed (0 = never) */
+    idleTimeoutSeconds: z.number().int().min(0).max(86_400).default(600),
+    /** records per second per connection beyond which it is closed (burst: one second's worth) */
+    maxRecordsPerSecond: z.number().int().min(1).max(10_000_000).default(20_000),
+  })
+  .strict();
+
+export type RdrConfig = z.infer<typeof RdrConfigSchema>;
+export const RDR_DEFAULTS: RdrConfig = RdrConfigSchema.parse({});
+
 export const LegConfigSchema = z
   .object({
     /** Cisco `is_cable`: subscriber = modem MAC from option 82 remote-ID. */
@@ -72,6 +118,13 @@ export const LegConfigSchema = z
     declineLogsOut: z.boolean().default(true),
     /** an ACK/RELEASE repeating a transaction already applied (same xid, client, IP) within this window is a duplicate */
     duplicateWindowSeconds: z.number().int().min(0).max(3600).default(60),
+    /**
+     * DHCP servers (option 54, or the source address when it is absent) whose ACKs the LEG
+     * acts on; RELEASE/DECLINE only when addressed to one of them. Empty = every server.
+     */
+    trustedServers: z.array(ipv4).max(1024).default([]),
+    /** the RDR listener (`leg run --rdr-listen`) */
+    rdr: RdrConfigSchema.default(RDR_DEFAULTS),
     /** database directory; absent = temporary in-memory database */
     stateDir: z.string().min(1).optional(),
     /** JSON-lines events file; absent = stdout */

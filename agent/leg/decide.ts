@@ -7,6 +7,7 @@ import { ackRule } from './rules/ack.ts';
 import { releaseRule } from './rules/release.ts';
 import { declineRule } from './rules/decline.ts';
 import { optionFilter, type OptionFilter } from './option-filter.ts';
+import { trustRule, trustedSet } from './rules/trust.ts';
 
 /**
  * The options the rules look up under `cfg` (subscriber-id.ts, policy.ts): a transaction
@@ -21,9 +22,10 @@ export function optionsRead(cfg: LegConfig): OptionFilter {
 
 export function decide(tx: LegTransaction, view: StateView, cfg: LegConfig): Op[] {
   const c = classify(tx);
+  if (c.kind === 'ignored') return [{ kind: 'ignored', reason: c.reason, time: tx.time }];
+  const untrusted = trustRule(tx, c.kind === 'release' || c.kind === 'decline' ? c.kind : 'ack', trustedSet(cfg));
+  if (untrusted) return [untrusted];
   switch (c.kind) {
-    case 'ignored':
-      return [{ kind: 'ignored', reason: c.reason, time: tx.time }];
     case 'release':
       return releaseRule(tx, view, cfg);
     case 'decline':

@@ -15,6 +15,10 @@ import { EventBuffer } from './event-buffer.ts';
 import { decide, optionsRead } from './decide.ts';
 import type { OptionFilter } from './option-filter.ts';
 import { autoLogout } from './rules/expiry.ts';
+import { BoundedNames, LogThrottle } from './bounded.ts';
+
+/** distinct `untrusted.<reason>.<address>` counters per reason; then `untrusted.<reason>.other` */
+export const MAX_UNTRUSTED_COUNTERS = 64;
 
 /** Counter names built once per (kind, reason): no string building per message. */
 const keyCache = new Map<string, Map<string, string>>();
@@ -46,6 +50,9 @@ export class LegEngine {
   private positionSource: (() => { source: string; position: Position } | undefined) | undefined;
   /** what a source reading DHCP from the wire must keep of a message's options */
   readonly optionFilter: OptionFilter;
+  private readonly untrustedNames: BoundedNames;
+  /** one log line per minute (of transaction time) per untrusted server / destination */
+  private readonly untrustedLog = new LogThrottle(60_000);
 
   constructor(cfg: LegConfig, store: LegStore, sink: EventSink, log: Logger = silentLogger()) {
     this.cfg = cfg;
@@ -53,6 +60,8 @@ export class LegEngine {
     this.sink = sink;
     this.log = log;
     this.optionFilter = optionsRead(cfg);
+    this.untrustedNames = new BoundedNames(MAX_UNTRUSTED_COUNTERS, Object.keys(store.counterValues()));
+    if (cfg.trustedServers.length === 0) log.warn('trustedServers is empty: ACKs from every DHCP server are acted on (set trustedServers / --trusted-server)');
   }
 
   /** Applies one transaction; commits and writes events when the batch is full. */
@@ -112,6 +121,15 @@ export class LegEngine {
       case 'duplicate':
         this.store.count(counterKey(op.kind, op.reason));
         return;
+      case 'untrusted': {
+        this.store.count(this.untrustedNames.key(`untrusted.${op.reason}`, op.peer));
+        const suppressed = this.untrustedLog.allow(`${op.reason} ${op.peer}`, op.time);
+        if (suppressed !== undefined) {
+          const what = op.reason === 'server' ? 'ACK from an untrusted DHCP server ignored' : `${op.reason.toUpperCase()} not addressed to a trusted server ignored`;
+          this.log.warn({ [op.reason === 'server' ? 'server' : 'to']: op.peer, chaddr: op.chaddr, xid: op.xid, suppressedSinceLast: suppressed }, `${what} (logged once a minute per address)`);
+        }
+        return;
+      }
       case 'logon':
       case 'extend':
         this.store.applyLogon(op);

@@ -196,50 +196,87 @@ export interface RdrPushResult {
   fatal?: AgentError;
 }
 
-/** Incremental decoder for one TCP connection. */
+/**
+ * Incremental decoder for one TCP connection. Bytes of an incomplete record are kept as the
+ * chunks they came in and joined once the record is complete (a record trickling in byte by
+ * byte costs its size, not its size squared); a record may be at most `maxPayload` bytes after
+ * its 5-byte prefix, so one connection never holds more than that plus one chunk.
+ */
 export class RdrStream {
-  private buf: Uint8Array = new Uint8Array(0);
+  private chunks: Uint8Array[] = [];
+  private have = 0;
   private offset = 0;
   private dead = false;
+  private readonly maxPayload: number;
+
+  constructor(maxPayload = RDR_MAX_PAYLOAD) {
+    this.maxPayload = maxPayload;
+  }
+
+  /** byte `i` of the pending bytes (i < have) */
+  private byteAt(i: number): number {
+    for (const c of this.chunks) {
+      if (i < c.length) return c[i] as number;
+      i -= c.length;
+    }
+    return 0;
+  }
+
+  /** payload_size of the record at the start of the pending bytes (have >= 5) */
+  private payloadSize(): number {
+    return (this.byteAt(1) * 0x1000000 + ((this.byteAt(2) << 16) | (this.byteAt(3) << 8) | this.byteAt(4))) >>> 0;
+  }
 
   push(chunk: Uint8Array): RdrPushResult {
     const res: RdrPushResult = { records: [], errors: [] };
-    if (this.dead) return res;
-    if (this.buf.length === 0) this.buf = chunk;
+    if (this.dead || chunk.length === 0) return res;
+    this.chunks.push(chunk);
+    this.have += chunk.length;
+    if (this.have < RDR_PREFIX) return res;
+    const first = this.payloadSize();
+    if (first >= RDR_HEADER && first <= this.maxPayload && this.have < RDR_PREFIX + first) return res;
+    // at least one record is complete, or the length is impossible: one contiguous buffer
+    let buf: Uint8Array;
+    if (this.chunks.length === 1) buf = this.chunks[0] as Uint8Array;
     else {
-      const j = new Uint8Array(this.buf.length + chunk.length);
-      j.set(this.buf);
-      j.set(chunk, this.buf.length);
-      this.buf = j;
+      buf = new Uint8Array(this.have);
+      let o = 0;
+      for (const c of this.chunks) {
+        buf.set(c, o);
+        o += c.length;
+      }
     }
     let pos = 0;
-    while (this.buf.length - pos >= RDR_PREFIX) {
-      const payload = ((this.buf[pos + 1] as number) * 0x1000000 + (((this.buf[pos + 2] as number) << 16) | ((this.buf[pos + 3] as number) << 8) | (this.buf[pos + 4] as number))) >>> 0;
-      if (payload < RDR_HEADER || payload > RDR_MAX_PAYLOAD) {
+    while (buf.length - pos >= RDR_PREFIX) {
+      const payload = ((buf[pos + 1] as number) * 0x1000000 + (((buf[pos + 2] as number) << 16) | ((buf[pos + 3] as number) << 8) | (buf[pos + 4] as number))) >>> 0;
+      if (payload < RDR_HEADER || payload > this.maxPayload) {
         this.dead = true;
-        res.fatal = new AgentError('RDR_BAD_LENGTH', `payload_size ${payload} is outside ${RDR_HEADER}..${RDR_MAX_PAYLOAD}: framing lost`, {
+        res.fatal = new AgentError('RDR_BAD_LENGTH', `payload_size ${payload} is outside ${RDR_HEADER}..${this.maxPayload}: framing lost`, {
           offset: this.offset + pos + 1,
           payloadSize: payload,
         });
-        this.buf = new Uint8Array(0);
+        this.chunks = [];
+        this.have = 0;
         return res;
       }
       const end = pos + RDR_PREFIX + payload;
-      if (end > this.buf.length) break;
+      if (end > buf.length) break;
       try {
-        res.records.push(decodeRdr(this.buf.subarray(pos, end)));
+        res.records.push(decodeRdr(buf.subarray(pos, end)));
       } catch (e) {
         res.errors.push(e instanceof AgentError ? e : new AgentError('RDR_INVALID', String(e), { offset: this.offset + pos }));
       }
       pos = end;
     }
     this.offset += pos;
-    this.buf = pos === this.buf.length ? new Uint8Array(0) : this.buf.slice(pos);
+    // the tail is copied: the caller may reuse the chunk it passed in
+    this.chunks = pos === buf.length ? [] : [buf.slice(pos)];
+    this.have = buf.length - pos;
     return res;
   }
 
   /** Bytes of an incomplete record left when the connection ends. */
   get pendingBytes(): number {
-    return this.buf.length;
+    return this.have;
   }
 }

@@ -17,6 +17,11 @@ export interface IpMapping {
   active: boolean;
   /** why an inactive mapping ended: release, decline, reassigned, expired */
   endReason: string | null;
+  /**
+   * the kind of the last ACK applied: true = to a renewal (ciaddr set), false = initial
+   * (ciaddr 0), undefined = not known (RDR, or loaded from the database: not stored)
+   */
+  renewing?: boolean | undefined;
 }
 
 export interface SubscriberRecord {
@@ -84,4 +89,18 @@ export interface SilentOp {
   time: number;
 }
 
-export type Op = LogonOp | LogoutOp | RejectOp | SilentOp;
+/**
+ * Not acted on: an ACK from a server that is not trusted, a RELEASE/DECLINE that did not go
+ * to a trusted server (rules/trust.ts). Counted (bounded) and logged (throttled); no event.
+ */
+export interface UntrustedOp {
+  kind: 'untrusted';
+  reason: 'server' | 'release' | 'decline';
+  /** the server that answered (ACK), or where the client message went */
+  peer: string;
+  time: number;
+  chaddr: string;
+  xid: number;
+}
+
+export type Op = LogonOp | LogoutOp | RejectOp | SilentOp | UntrustedOp;

@@ -138,6 +138,7 @@ export function rowToMapping(r: Record<string, unknown>): IpMapping {
     updatedAt: num(r.updated_at),
     active: num(r.active) === 1,
     endReason: r.end_reason === null || r.end_reason === undefined ? null : str(r.end_reason),
+    renewing: undefined,
   };
 }
 
@@ -151,6 +152,11 @@ export function rowToSubscriber(r: Record<string, unknown>): SubscriberRecord {
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
+}
+
+/** The kind of ACK a logon came from (the duplicate rule tells a renewal from the initial ACK). */
+function renewingOf(op: LogonOp): boolean | undefined {
+  return op.transaction === 'extension' ? true : op.transaction === 'initial' ? false : undefined;
 }
 
 const MODEM_FILTER_BITS = 1 << 20;
@@ -364,6 +370,7 @@ export class LegStore implements StateView {
       m.updatedAt = op.time;
       m.active = true;
       m.endReason = null;
+      m.renewing = renewingOf(op);
     } else {
       m = {
         ip,
@@ -375,6 +382,7 @@ export class LegStore implements StateView {
         updatedAt: op.time,
         active: true,
         endReason: null,
+        renewing: renewingOf(op),
       };
       this.maps.set(ip, m);
       this.memoIp = ip;

@@ -34,6 +34,11 @@ export interface LegTransaction {
   options: ReadonlyMap<string, Uint8Array>;
   /** set when option 82 could not be parsed (its sub-options are then absent) */
   relayError?: string;
+  /** option 54 (server identifier) as a uint32, when present and 4 bytes */
+  serverId?: number;
+  /** the IP header's source and destination (uint32), when the transaction came from a capture */
+  srcIp?: number;
+  dstIp?: number;
 }
 
 /** Selector text of every option code and option 82 sub-option, built once. */
@@ -43,6 +48,11 @@ const SUB_KEY: string[] = Array.from({ length: 256 }, (_, i) => `82.${i}`);
 function ipOf(b: Uint8Array | undefined): string | undefined {
   if (!b || b.length !== 4) return undefined;
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
+
+export function serverIdOf(b: Uint8Array | undefined): number | undefined {
+  if (!b || b.length !== 4) return undefined;
+  return u32At(b, 0);
 }
 
 export function leaseFromOption(b: Uint8Array | undefined): number | undefined {
@@ -135,11 +145,13 @@ let walk = 0;
  * RELEASE or DECLINE whose type `peekMessageType(payload)` read (so the payload decodes):
  * no copy, no DhcpMessage, option data are views into `payload` (the caller processes the
  * transaction before that buffer is reused). `keep` limits `options` to what the rules will
- * look up (option-filter.ts); every other field is as the full decode gives it. Returns
+ * look up (option-filter.ts); every other field is as the full decode gives it. `lenient`:
+ * options may run to the end of the payload without the end option (as
+ * `decodeMessage(payload, { lenientEnd: true })`). Returns
  * undefined for what only the full decode handles: option overload (52) or an option split
  * into several instances (RFC 3396).
  */
-export function fromPayload(payload: Uint8Array, messageType: number, time: number, keep: OptionFilter = ALL_OPTIONS): LegTransaction | undefined {
+export function fromPayload(payload: Uint8Array, messageType: number, time: number, keep: OptionFilter = ALL_OPTIONS, lenient = false): LegTransaction | undefined {
   walk = (walk + 1) >>> 0;
   if (walk === 0) {
     seen.fill(0);
@@ -151,10 +163,15 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
   let leaseAt = -1;
   let leaseLen = 0;
   let requestedAt = -1;
+  let serverAt = -1;
   const n = payload.length;
   let i = OPTIONS_AT;
   for (;;) {
-    if (i >= n) return undefined;
+    // no end option: only a lenient reader accepts options that run to the end of the packet
+    if (i >= n) {
+      if (lenient) break;
+      return undefined;
+    }
     const code = payload[i] as number;
     if (code === Opt.PAD) {
       i++;
@@ -173,6 +190,7 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
       leaseAt = st;
       leaseLen = end - st;
     } else if (code === Opt.REQUESTED_IP && end - st === 4) requestedAt = st;
+    else if (code === Opt.SERVER_ID && end - st === 4) serverAt = st;
     i = end;
   }
   const hlen = payload[2] as number;
@@ -187,6 +205,9 @@ export function fromPayload(payload: Uint8Array, messageType: number, time: numb
     yiaddr,
     renewing: ciaddr !== ZERO_IP,
     options,
+    serverId: serverAt >= 0 ? u32At(payload, serverAt) : undefined,
+    srcIp: undefined,
+    dstIp: undefined,
   };
   if (leaseAt >= 0) tx.leaseSeconds = leaseLen === 4 ? u32At(payload, leaseAt) : NaN;
   if (relayError !== undefined) tx.relayError = relayError;
@@ -231,6 +252,9 @@ export function fromDhcpMessage(msg: DhcpMessage, time: number): LegTransaction 
     yiaddr: msg.yiaddr,
     renewing: msg.ciaddr !== ZERO_IP,
     options,
+    serverId: serverIdOf(options.get('54')),
+    srcIp: undefined,
+    dstIp: undefined,
   };
   const lease = leaseFromOption(options.get('51'));
   if (lease !== undefined) tx.leaseSeconds = lease;

@@ -30,6 +30,16 @@ interface CommonOpts {
   json?: boolean;
   autoLogout?: boolean;
   logLevel?: string;
+  trustedServer?: string;
+  rdrAllow?: string;
+}
+
+/** `a,b , c` → ['a', 'b', 'c'] */
+function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** The config file, then the flags on top; validated once. */
@@ -46,6 +56,12 @@ export function buildConfig(o: CommonOpts): LegConfig {
   if (o.autoLogout === false) input.autoLogout = false;
   if (o.stateDir !== undefined) input.stateDir = o.stateDir;
   if (o.events !== undefined) input.eventsFile = o.events;
+  if (o.trustedServer !== undefined) input.trustedServers = commaList(o.trustedServer);
+  if (o.rdrAllow !== undefined) {
+    const rdr = typeof input.rdr === 'object' && input.rdr !== null ? { ...(input.rdr as Record<string, unknown>) } : {};
+    rdr.allow = commaList(o.rdrAllow);
+    input.rdr = rdr;
+  }
   const cfg = parseConfig(input, o.config ?? 'flags');
   if (cfg.subscriberOption !== null) parseSelector(cfg.subscriberOption);
   for (const s of cfg.policy.options) parseSelector(s);
@@ -96,6 +112,7 @@ function addCommon(c: Command): Command {
     .option('--state-dir <dir>', 'subscriber database directory (persistent)')
     .option('--events <file>', 'append events (JSON lines) to this file instead of stdout')
     .option('--json', 'events as JSON lines (default: one text line per event)')
+    .option('--trusted-server <ip,…>', 'act only on ACKs from these DHCP servers (option 54, else the source address); RELEASE/DECLINE only when sent to them')
     .option('--log-level <level>', 'log level (info, warn, debug …)');
 }
 
@@ -167,7 +184,7 @@ async function runCmd(o: CommonOpts & { iface?: string; rdrListen?: string; tcpd
     }
     let timer: NodeJS.Timeout | undefined;
     if (rdrAddr) {
-      rdr = await listenRdr(engine, rdrAddr.host, rdrAddr.port, log);
+      rdr = await listenRdr(engine, rdrAddr.host, rdrAddr.port, log, cfg.rdr);
       if (!o.iface) {
         timer = setInterval(() => {
           engine.tick(Date.now());
@@ -217,6 +234,7 @@ export function registerLeg(program: Command): void {
       .description('live: capture DHCP on an interface (tcpdump) and/or receive SCE RDRs over TCP')
       .option('--iface <if>', 'capture interface')
       .option('--rdr-listen <host:port>', 'listen for RDRv1 from SCE DHCP sniffers')
+      .option('--rdr-allow <cidr,…>', 'peers allowed to send RDRs (default: loopback only; config rdr.allow)')
       .option('--tcpdump <path>', 'tcpdump binary', 'tcpdump'),
   ).action((o: CommonOpts & { iface?: string; rdrListen?: string; tcpdump?: string }) => runCmd(o));
 

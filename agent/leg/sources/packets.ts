@@ -2,9 +2,17 @@
 import type { CaptureRecord } from '../../pcap/reader.ts';
 import { dhcpFromRecord, isDhcpPort } from '../../pcap/dhcp.ts';
 import { udpSpan } from '../../pcap/frames.ts';
-import { decodeMessage, peekMessageType } from '../../dhcp/codec.ts';
+import { decodeMessage, peekMessageType, type DecodeOptions } from '../../dhcp/codec.ts';
+import { ipv4ToNumber } from '../../util/bytes.ts';
 import type { LegEngine } from '../engine.ts';
 import { fromDhcpMessage, fromPayload, ignoredTransaction, isLegMessageType } from '../transaction.ts';
+
+const LENIENT: DecodeOptions = { lenientEnd: true };
+const STRICT: DecodeOptions = {};
+
+function u32At(b: Uint8Array, o: number): number {
+  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+}
 
 /** Feeds one capture record; returns false when it was not DHCP (other traffic is counted, not an error). */
 export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
@@ -20,10 +28,20 @@ export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
     // overload or split options). A payload that would not decode takes the path below,
     // for its error.
     const payload = rec.data.subarray(u.start, u.end);
-    const type = peekMessageType(payload);
+    let type = peekMessageType(payload);
+    // The LEG reads other parties' traffic: options that run to the end of the packet without
+    // the end option are taken (tshark and clients accept such ACKs), and counted.
+    const lenient = type === undefined && (type = peekMessageType(payload, LENIENT)) !== undefined;
     if (type !== undefined) {
+      if (lenient) engine.store.count('lenient.no-end');
       if (!isLegMessageType(type)) engine.process(ignoredTransaction(payload, type, time));
-      else engine.process(fromPayload(payload, type, time, engine.optionFilter) ?? fromDhcpMessage(decodeMessage(payload), time));
+      else {
+        const tx = fromPayload(payload, type, time, engine.optionFilter, lenient) ?? fromDhcpMessage(decodeMessage(payload, lenient ? LENIENT : STRICT), time);
+        // the IP header's addresses: which server answered, to whom a RELEASE was sent (trust)
+        tx.srcIp = u32At(rec.data, u.ip + 12);
+        tx.dstIp = u32At(rec.data, u.ip + 16);
+        engine.process(tx);
+      }
       return true;
     }
   }
@@ -42,6 +60,9 @@ export function feedRecord(engine: LegEngine, rec: CaptureRecord): boolean {
     engine.malformed('dhcp', p.error ? `${p.error.code}: ${p.error.message}` : 'no message', time);
     return true;
   }
-  engine.process(fromDhcpMessage(p.message, time));
+  const tx = fromDhcpMessage(p.message, time);
+  tx.srcIp = ipv4ToNumber(p.srcIp);
+  tx.dstIp = ipv4ToNumber(p.dstIp);
+  engine.process(tx);
   return true;
 }
