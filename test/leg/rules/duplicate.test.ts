@@ -19,6 +19,17 @@ describe('duplicate ACKs are idempotent', () => {
     expect(isDuplicateAck(p, t, exp, 600, W)).toBe(want);
   });
 
+  it.each([
+    ['ACK to a renewal (ciaddr set) after the initial ACK, same xid (udhcpc), expiry unchanged (dhcpd cache threshold)', false, true, false],
+    ['the renewal ACK seen twice (both legs of the relay)', true, true, true],
+    ['the initial ACK seen twice', false, false, true],
+    ['kind unknown on either side (RDR, or loaded from the database): by expiry as before', undefined, true, true],
+    ['kind unknown in the transaction (RDR)', false, undefined, true],
+  ])('%s', (_n, prevRenewing, txRenewing, want) => {
+    const p = { ...prev, renewing: prevRenewing };
+    expect(isDuplicateAck(p, { xid: 7, chaddr: CPE, time: T0 + 3000, renewing: txRenewing }, T0 + 600_000, 600, W)).toBe(want);
+  });
+
   it('modem ACK repeats are recognised by the subscriber record', () => {
     const s = subscriberRec(MODEM, { modem: true, lastXid: 9, lastChaddr: MODEM, updatedAt: T0 });
     expect(isDuplicateModemAck(s, { xid: 9, chaddr: MODEM, time: T0 + 1 }, W)).toBe(true);
