@@ -79,8 +79,8 @@ export const RdrConfigSchema = z
     maxConnections: z.number().int().min(1).max(65_535).default(64),
     /** … and per peer address */
     maxConnectionsPerPeer: z.number().int().min(1).max(65_535).default(4),
-    /** largest record accepted (payload_size + 5); a bigger length field closes the connection */
-    maxFrameBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(65_536),
+    /** largest record accepted (payload_size + 5; the 4-digit length allows 10004); a bigger one closes the connection */
+    maxFrameBytes: z.number().int().min(64).max(10_004).default(10_004),
     /** a connection silent this long is closed (0 = never) */
     idleTimeoutSeconds: z.number().int().min(0).max(86_400).default(600),
     /** records per second per connection beyond which it is closed (burst: one second's worth) */

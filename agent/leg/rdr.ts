@@ -1,9 +1,11 @@
 /**
- * RDRv1 (Cisco SCE Raw Data Record) framing, as published by open-source collectors. Pure.
+ * RDRv1 (Cisco SCE Raw Data Record) framing, as read by the open-source collectors
+ * RDR::Collector (CPAN) and module::rdr (M. Dinic). Pure.
  *
- *   ppc_num        1 B
- *   payload_size   4 B  big-endian: the number of bytes AFTER this 5-byte prefix
- *                       (the 15-byte header below plus all fields)
+ *   ppc_num        1 B  traffic processor number
+ *   payload_size   4 B  FOUR ASCII DECIMAL DIGITS ("0066"), not a binary integer: the number
+ *                       of bytes AFTER this 5-byte prefix (the 15-byte header below plus all
+ *                       fields), so at most 9999
  *   src, dst       1 B each
  *   src_port       2 B
  *   dst_port       2 B
@@ -25,8 +27,19 @@ import { AgentError } from '../errors.ts';
 
 export const RDR_HEADER = 15;
 export const RDR_PREFIX = 5;
-/** larger than any record the SCE sends; a bigger payload_size means the framing is lost */
-export const RDR_MAX_PAYLOAD = 64 * 1024;
+/** the largest payload_size four decimal digits can say */
+export const RDR_MAX_PAYLOAD = 9999;
+
+/** payload_size at b[o..o+4): its value, or -1 when the four bytes are not all ASCII digits */
+export function readPayloadSize(b: Uint8Array, o: number): number {
+  let v = 0;
+  for (let i = 0; i < 4; i++) {
+    const c = (b[o + i] as number) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
 
 export const RdrType = {
   INT8: 11,
@@ -74,10 +87,12 @@ export function encodeRdr(r: RdrRecord): Uint8Array {
   if (r.fields.length > 255) throw new AgentError('RDR_ENCODE_INVALID', `at most 255 fields, got ${r.fields.length}`);
   let payload = RDR_HEADER;
   for (const f of r.fields) payload += 5 + fieldSize(f);
+  if (payload > RDR_MAX_PAYLOAD) throw new AgentError('RDR_ENCODE_INVALID', `record of ${payload} bytes does not fit the 4-digit payload_size`, { payload });
   const out = new Uint8Array(RDR_PREFIX + payload);
   const dv = new DataView(out.buffer);
   dv.setUint8(0, r.ppc);
-  dv.setUint32(1, payload);
+  const digits = String(payload).padStart(4, '0');
+  for (let i = 0; i < 4; i++) out[1 + i] = digits.charCodeAt(i);
   dv.setUint8(5, r.src);
   dv.setUint8(6, r.dst);
   dv.setUint16(7, r.srcPort);
@@ -129,8 +144,10 @@ export function encodeRdr(r: RdrRecord): Uint8Array {
 export function decodeRdr(b: Uint8Array): RdrRecord {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b.length < RDR_PREFIX + RDR_HEADER) throw new AgentError('RDR_TRUNCATED', `record of ${b.length} bytes is shorter than its header`, { offset: 0 });
-  const payload = dv.getUint32(1);
-  if (payload + RDR_PREFIX !== b.length) throw new AgentError('RDR_BAD_LENGTH', `payload_size ${payload} does not match ${b.length - RDR_PREFIX} bytes`, { offset: 1 });
+  const payload = readPayloadSize(b, 1);
+  if (payload + RDR_PREFIX !== b.length) {
+    throw new AgentError('RDR_BAD_LENGTH', payload < 0 ? 'payload_size is not four ASCII digits' : `payload_size ${payload} does not match ${b.length - RDR_PREFIX} bytes`, { offset: 1 });
+  }
   const count = dv.getUint8(19);
   const fields: RdrField[] = [];
   let o = RDR_PREFIX + RDR_HEADER;
@@ -222,9 +239,9 @@ export class RdrStream {
     return 0;
   }
 
-  /** payload_size of the record at the start of the pending bytes (have >= 5) */
+  /** payload_size of the record at the start of the pending bytes (have >= 5); -1 = not digits */
   private payloadSize(): number {
-    return (this.byteAt(1) * 0x1000000 + ((this.byteAt(2) << 16) | (this.byteAt(3) << 8) | this.byteAt(4))) >>> 0;
+    return readPayloadSize(new Uint8Array([this.byteAt(1), this.byteAt(2), this.byteAt(3), this.byteAt(4)]), 0);
   }
 
   push(chunk: Uint8Array): RdrPushResult {
@@ -248,10 +265,11 @@ export class RdrStream {
     }
     let pos = 0;
     while (buf.length - pos >= RDR_PREFIX) {
-      const payload = ((buf[pos + 1] as number) * 0x1000000 + (((buf[pos + 2] as number) << 16) | ((buf[pos + 3] as number) << 8) | (buf[pos + 4] as number))) >>> 0;
+      const payload = readPayloadSize(buf, pos + 1);
       if (payload < RDR_HEADER || payload > this.maxPayload) {
         this.dead = true;
-        res.fatal = new AgentError('RDR_BAD_LENGTH', `payload_size ${payload} is outside ${RDR_HEADER}..${this.maxPayload}: framing lost`, {
+        const what = payload < 0 ? `payload_size ${JSON.stringify(String.fromCharCode(...buf.subarray(pos + 1, pos + 5)))} is not four digits` : `payload_size ${payload} is outside ${RDR_HEADER}..${this.maxPayload}`;
+        res.fatal = new AgentError('RDR_BAD_LENGTH', `${what}: framing lost`, {
           offset: this.offset + pos + 1,
           payloadSize: payload,
         });

@@ -25,11 +25,11 @@ const rec: RdrRecord = {
 };
 
 describe('RDRv1 codec', () => {
-  it('encodes the documented layout: payload_size counts the bytes after the 5-byte prefix', () => {
+  it('encodes the documented layout: payload_size (four ASCII digits) counts the bytes after the 5-byte prefix', () => {
     const b = encodeRdr({ ...rec, fields: [{ type: RdrType.UINT8, value: 7 }] });
     expect(Buffer.from(b).toString('hex')).toBe(
       '01' + // ppc_num
-        '00000015' + // payload_size = 15 header + 6 field
+        '30303231' + // payload_size "0021" = 15 header + 6 field
         '02' + '03' + '80e8' + '8156' + 'deadbeef' + 'f0f0f042' + '01' + // header
         '0e' + '00000001' + '07', // uint8 field
     );
