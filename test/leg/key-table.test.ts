@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { KeyTable, NO_KEY, ipKey, macKey } from '../../agent/leg/key-table.ts';
+import { mulberry32 } from '../../agent/util/prng.ts';
 
 describe('ipKey / macKey: numbers only for the canonical text', () => {
   it.each([
@@ -62,6 +63,69 @@ describe('KeyTable behaves as a Map from text', () => {
         }),
         { numRuns: 100 },
       );
+    });
+  }
+});
+
+describe('KeyTable with thousands of keys (the index grows from 4 slots to thousands)', () => {
+  /** n keys from a seed: canonical IPs and MACs in clusters (renewal order), non-canonical text, repeats */
+  function keys(seed: number, n: number): string[] {
+    const r = mulberry32(seed);
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = Math.floor(r() * 1_000_000);
+      switch (Math.floor(r() * 6)) {
+        case 0:
+        case 1:
+          out.push(`10.${(x >> 16) & 255}.${(x >> 8) & 255}.${x & 255}`);
+          break;
+        case 2:
+          out.push(`02:00:${((x >> 16) & 255).toString(16).padStart(2, '0')}:${((x >> 8) & 255).toString(16).padStart(2, '0')}:${(x & 255).toString(16).padStart(2, '0')}:01`);
+          break;
+        case 3: // consecutive addresses: neighbouring keys, the probe chains' worst case
+          out.push(`100.64.${(i >> 8) & 255}.${i & 255}`);
+          break;
+        case 4: // a repeat of an earlier key (an update, not a new entry)
+          out.push(out.length > 0 ? (out[Math.floor(r() * out.length)] as string) : '1.1.1.1');
+          break;
+        default: // text with no canonical form: the Map beside the index
+          out.push(`sub-${x % 5000}`);
+      }
+    }
+    return out;
+  }
+
+  for (const [name, keyOf] of [['ipKey', ipKey], ['macKey', macKey]] as const) {
+    it(`with ${name}: the same answers as a Map for 1,000–6,000 keys, and the index really grew`, () => {
+      let maxSlots = 0;
+      fc.assert(
+        fc.property(fc.integer(), fc.integer({ min: 1000, max: 6000 }), (seed, n) => {
+          const t = new KeyTable<{ v: number }>(keyOf, 2);
+          const m = new Map<string, { v: number }>();
+          const ks = keys(seed, n);
+          // the same value objects in both: a lookup must return the very object the Map holds
+          const wrong: string[] = [];
+          for (const [i, k] of ks.entries()) {
+            const v = { v: i };
+            t.set(k, v);
+            m.set(k, v);
+            // probe while it grows: keys set so far, and some not set yet
+            if (i % 97 === 0) for (const p of ks.slice(Math.max(0, i - 50), i + 50)) if (t.get(p) !== m.get(p)) wrong.push(`after ${i}: ${p}`);
+          }
+          for (const k of m.keys()) if (t.get(k) !== m.get(k)) wrong.push(`at the end: ${k}`);
+          for (const k of keys(seed + 1, 300)) if (t.get(k) !== m.get(k)) wrong.push(`probe: ${k}`);
+          expect(wrong.slice(0, 5)).toEqual([]);
+          expect(t.size).toBe(m.size);
+          expect([...t.values()].map((x) => x.v).sort((a, b) => a - b)).toEqual([...m.values()].map((x) => x.v).sort((a, b) => a - b));
+          const canonical = [...m.keys()].filter((k) => keyOf(k) !== NO_KEY).length;
+          const slots = (t as unknown as { slots: Float64Array }).slots.length / 2;
+          expect(slots).toBeGreaterThanOrEqual((canonical * 4) / 3);
+          maxSlots = Math.max(maxSlots, slots);
+        }),
+        { numRuns: 20 },
+      );
+      // coverage of the point of this test: growth far past 16 slots
+      expect(maxSlots).toBeGreaterThan(1024);
     });
   }
 });
