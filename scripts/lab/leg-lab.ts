@@ -27,7 +27,12 @@ export const SERVER_IP = '198.18.80.1';
 export const RELAY_UP_IP = '198.18.80.2';
 export const CLIENT_NETS = ['198.18.81', '198.18.82'] as const;
 
-export function dhcpdConf(leaseSeconds: number): string {
+/**
+ * `cacheThreshold`: dhcpd's dhcp-cache-threshold in percent; null leaves dhcpd's default
+ * (25 %: a renewal while the lease is young is answered with the remaining lease, the expiry
+ * unchanged). The default 0 answers every renewal with a fresh lease.
+ */
+export function dhcpdConf(leaseSeconds: number, cacheThreshold: number | null = 0): string {
   const client = CLIENT_NETS.map(
     (n) => `subnet ${n}.0 netmask 255.255.255.0 {
   range ${n}.100 ${n}.150;
@@ -41,8 +46,7 @@ authoritative;
 default-lease-time ${leaseSeconds};
 max-lease-time ${leaseSeconds};
 min-lease-time ${leaseSeconds};
-# answer every renewal with a fresh lease (no "reuse_lease" of a young lease)
-dhcp-cache-threshold 0;
+${cacheThreshold === null ? "# dhcp-cache-threshold: dhcpd's default (25 %)" : `# ${cacheThreshold === 0 ? 'answer every renewal with a fresh lease (no "reuse_lease" of a young lease)' : 'reuse a young lease'}\ndhcp-cache-threshold ${cacheThreshold};`}
 # the server's own segment (dhcrelay's upstream side)
 subnet 198.18.80.0 netmask 255.255.255.0 { }
 # the relay's giaddr subnets
@@ -78,7 +82,7 @@ export interface LegLab {
   destroy(): Promise<void>;
 }
 
-export async function startLegLab(opts: { leaseSeconds: number }): Promise<LegLab> {
+export async function startLegLab(opts: { leaseSeconds: number; cacheThreshold?: number | null }): Promise<LegLab> {
   const tag = labTag();
   const netns = new Netns();
   const dir = mkdtempSync(join(tmpdir(), `cpl-${tag}-`));
@@ -99,7 +103,7 @@ export async function startLegLab(opts: { leaseSeconds: number }): Promise<LegLa
 
     const conf = join(dir, 'dhcpd.conf');
     const leases = join(dir, 'dhcpd.leases');
-    writeFileSync(conf, dhcpdConf(opts.leaseSeconds));
+    writeFileSync(conf, dhcpdConf(opts.leaseSeconds, opts.cacheThreshold === undefined ? 0 : opts.cacheThreshold));
     writeFileSync(leases, '');
     const dhcpd = netns.spawn(server, [DHCPD, '-4', '-f', '-d', '-cf', conf, '-lf', leases, '-pf', join(dir, 'dhcpd.pid'), 's0']);
     const dhcpdOut = collectOutput(dhcpd);
