@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturePath } from '../helpers/prereq.ts';
-import { dhcpMix, writePcap } from '../../scripts/bench/gen-dhcp-capture.ts';
+import { buildMessage, dhcpMix, udpFrame, writePcap } from '../../scripts/bench/gen-dhcp-capture.ts';
+import { encodeMessage } from '../../agent/dhcp/codec.ts';
 
 const MAIN = new URL('../../agent/main.ts', import.meta.url).pathname;
 const ZEEK = capturePath('zeek_dhcp.pcap');
@@ -103,4 +104,35 @@ describe('cpe-agent leg', { timeout: 30_000 }, () => {
     const out = execFileSync(process.execPath, [MAIN, 'leg', '--help'], { encoding: 'utf8' });
     for (const c of ['replay', 'run', 'show', 'list', 'counters']) expect(out).toContain(c);
   });
+
+  it('trust: --trusted-server counts the other server in leg counters and warns in the log; without it one warning at start', () => {
+    const A = '198.18.96.1';
+    const B = '198.18.96.2';
+    const file = join(dir, 'two-servers.pcap');
+    const T = Date.UTC(2026, 5, 1, 8, 0, 0);
+    const ack = (server: string, i: number) =>
+      udpFrame(
+        { srcMac: '02:5a:00:00:00:01', dstMac: '02:52:00:00:00:01', srcIp: server, dstIp: '198.18.96.254', srcPort: 67, dstPort: 67 },
+        encodeMessage(buildMessage({ type: 5, xid: i, chaddr: `02:c0:00:00:00:0${i}`, yiaddr: `198.18.97.${i}`, lease: 600, serverId: server, giaddr: '198.18.96.254' })),
+      );
+    writePcap(file, [
+      [T, ack(A, 1)],
+      [T + 1000, ack(B, 2)],
+      [T + 2000, ack(B, 3)],
+    ]);
+    const sd = join(dir, 'trust-state');
+    const run = (args: string[]) => spawnSync(process.execPath, [MAIN, 'leg', ...args], { encoding: 'utf8', env: { ...process.env, CPE_AGENT_LOG_LEVEL: 'warn' } });
+    const r = run(['replay', file, '--fallback-ip', '--trusted-server', ` ${A} `, '--state-dir', sd, '--json']);
+    expect(r.status).toBe(0);
+    expect(lines(r.stdout).map((e) => e.ip)).toEqual(['198.18.97.1']);
+    expect(r.stderr.split('\n').filter((l) => l.includes('untrusted DHCP server'))).toEqual([expect.stringContaining(B)]);
+    expect(r.stderr).not.toContain('trustedServers is empty');
+    const counters = JSON.parse(run(['counters', '--state-dir', sd, '--json']).stdout) as Record<string, number>;
+    expect(counters[`untrusted.server.${B}`]).toBe(2);
+    expect(run(['counters', '--state-dir', sd]).stdout).toMatch(/^untrusted\.server\.198\.18\.96\.2\s+2$/m);
+    const open = run(['replay', file, '--fallback-ip', '--json']);
+    expect(lines(open.stdout)).toHaveLength(3);
+    expect(open.stderr.split('\n').filter((l) => l.includes('trustedServers is empty'))).toHaveLength(1);
+    expect(run(['replay', file, '--trusted-server', 'not-an-ip']).status).toBe(2);
+  }, 60_000);
 });
