@@ -10,7 +10,7 @@
  */
 import { AgentError } from '../errors.ts';
 import type { LegTransaction } from './transaction.ts';
-import { addRelaySubOptions, leaseFromOption } from './transaction.ts';
+import { addRelaySubOptions, leaseFromOption, serverIdOf } from './transaction.ts';
 import type { RdrField, RdrRecord } from './rdr.ts';
 import { RdrType } from './rdr.ts';
 import { MessageType, Opt, ZERO_IP } from '../dhcp/message.ts';
@@ -135,6 +135,8 @@ export function fromDhcpRdr(d: DhcpRdr, now: number): LegTransaction {
     yiaddr: d.assignedIp,
     renewing: undefined,
     options,
+    // the server identifier when the SCE reported option 54 (trust: rules/trust.ts)
+    serverId: serverIdOf(options.get(String(Opt.SERVER_ID))),
   };
   const lease = leaseFromOption(options.get(String(Opt.LEASE_TIME)));
   if (lease !== undefined) tx.leaseSeconds = lease;

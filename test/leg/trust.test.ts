@@ -17,6 +17,7 @@ import type { LegConfigInput } from '../../agent/leg/config.ts';
 import { parseConfig } from '../../agent/leg/config.ts';
 import { trustRule, trustedSet } from '../../agent/leg/rules/trust.ts';
 import { decide } from '../../agent/leg/decide.ts';
+import { fromDhcpRdr } from '../../agent/leg/rdr-dhcp.ts';
 import { BoundedNames, LogThrottle } from '../../agent/leg/bounded.ts';
 import { buildMessage, udpFrame, writePcap } from '../../scripts/bench/gen-dhcp-capture.ts';
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
@@ -56,6 +57,16 @@ describe('trust rule (table)', () => {
   ] as const)('%s', (_name, kind, ids, want) => {
     const r = trustRule(ack({}, ids), kind, trusted);
     expect(r === undefined ? undefined : `${r.reason} ${r.peer}`).toBe(want);
+  });
+
+  it('an RDR reporting option 54 is checked like a captured ACK', () => {
+    const rdr = (server: string) =>
+      fromDhcpRdr(
+        { cpeMac: '02:c0:00:00:00:01', cmtsIp: RELAY, assignedIp: '198.18.97.1', releasedIp: '0.0.0.0', transactionId: 1, messageType: MessageType.ACK, options: [{ code: 54, data: new Uint8Array(server.split('.').map(Number)) }], endTime: 0 },
+        T0,
+      );
+    expect(trustRule(rdr(A), 'ack', trusted)).toBeUndefined();
+    expect(trustRule(rdr(B), 'ack', trusted)).toMatchObject({ reason: 'server', peer: B });
   });
 
   it('an empty list trusts everyone', () => {

@@ -20,11 +20,16 @@ import { ipv4ToNumber, numberToIpv4 } from '../../util/bytes.ts';
 
 const BROADCAST = 0xffffffff;
 const sets = new WeakMap<LegConfig, ReadonlySet<number>>();
+let lastCfg: LegConfig | undefined;
+let lastSet: ReadonlySet<number> = new Set();
 
-/** `cfg.trustedServers` as numbers (built once per configuration). */
+/** `cfg.trustedServers` as numbers (built once per configuration; asked once per transaction). */
 export function trustedSet(cfg: LegConfig): ReadonlySet<number> {
+  if (cfg === lastCfg) return lastSet;
   let s = sets.get(cfg);
   if (!s) sets.set(cfg, (s = new Set(cfg.trustedServers.map(ipv4ToNumber))));
+  lastCfg = cfg;
+  lastSet = s;
   return s;
 }
 
