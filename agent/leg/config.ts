@@ -5,8 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { isIPv4 } from 'node:net';
 import { AgentError } from '../errors.ts';
+import { NO_KEY, ipKey } from './key-table.ts';
+
+/** a.b.c.d in canonical form (decimal 0–255, no leading zeros) */
+const isIPv4 = (s: string): boolean => ipKey(s) !== NO_KEY;
 
 /** `CODE` or `82.SUB`: a DHCP option (1..254), or a sub-option of option 82. */
 export const SELECTOR_RE = /^(\d{1,3})(?:\.(\d{1,3}))?$/;

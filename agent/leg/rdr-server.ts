@@ -61,7 +61,11 @@ export function allowList(cidrs: readonly string[]): { allows(address: string): 
   const list = new BlockList();
   for (const c of cidrs) {
     const p = parseCidr(c);
-    list.addSubnet(p.address, p.prefix, p.family);
+    try {
+      list.addSubnet(p.address, p.prefix, p.family);
+    } catch (e) {
+      throw new AgentError('CONFIG_INVALID', `rdr.allow: not an address or CIDR prefix: ${JSON.stringify(c)} (${e instanceof Error ? e.message : String(e)})`, { value: c });
+    }
   }
   return { allows: (a) => a !== '?' && list.check(a, isIPv4(a) ? 'ipv4' : 'ipv6') };
 }

@@ -65,6 +65,8 @@ describe('RDR listener pieces', () => {
     const a = allowList(['127.0.0.1/32', '198.18.0.0/15', '::1']);
     expect(['127.0.0.1', '198.19.255.1', '::1', peerAddress('::ffff:198.18.3.4')].map((x) => a.allows(x))).toEqual([true, true, true, true]);
     expect(['127.0.0.2', '198.20.0.1', '::2', peerAddress(undefined)].map((x) => a.allows(x))).toEqual([false, false, false, false]);
+    expect(() => allowList(['1:2:3:4:5:6:7:8:9/64'])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => allowList(['198.18.0.0/40'])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
   it('rate limit: a second of burst, then the rate', () => {
     const r = new RateLimit(10, 0);

@@ -104,7 +104,8 @@ describe('LegStore lookups used by the rules', () => {
   }
   const mac = (n: number): string => `02:0d:00:${((n >>> 16) & 255).toString(16).padStart(2, '0')}:${((n >>> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
 
-  it('modemCandidate: every modem is found by its last xid (also after a restart and filter rebuilds); most other xids need no lookup', () => {
+  // 300,000 logons and a restart: seconds of work, more on a loaded machine (not a timing test)
+  it('modemCandidate: every modem is found by its last xid (also after a restart and filter rebuilds); most other xids need no lookup', { timeout: 60_000 }, () => {
     const dir = tmp();
     const s = new LegStore(dir);
     const last = new Map<string, number>();
