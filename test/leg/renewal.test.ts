@@ -18,6 +18,8 @@ import { decodeMessage, encodeMessage, peekMessageType } from '../../agent/dhcp/
 import { MessageType } from '../../agent/dhcp/message.ts';
 import { fromPayload, fromDhcpMessage } from '../../agent/leg/transaction.ts';
 import { cfg } from './helpers.ts';
+import { execFileSync } from 'node:child_process';
+import { haveTool } from '../helpers/prereq.ts';
 
 const SERVER = '198.18.98.1';
 const RELAY = '198.18.98.254';
@@ -85,9 +87,13 @@ describe('ACK without the end option', () => {
     expect(fromPayload(noEnd, MessageType.ACK, T, undefined, true)).toEqual(fromDhcpMessage(decodeMessage(noEnd, { lenientEnd: true }), T));
   });
 
-  it('replay: the ACK logs on, counted lenient.no-end (not malformed)', async () => {
+  it('replay: the ACK logs on, counted lenient.no-end (not malformed); tshark reads it as an ACK', async () => {
     const file = join(dir, 'no-end.pcap');
     writePcap(file, [[T, toRelay(noEnd)]]);
+    if (haveTool('tshark')) {
+      const out = execFileSync('tshark', ['-r', file, '-Y', 'dhcp.option.dhcp == 5', '-T', 'fields', '-e', 'dhcp.ip.your', '-e', 'dhcp.option.ip_address_lease_time'], { encoding: 'utf8' });
+      expect(out.trim()).toBe(`${IP}\t600`);
+    } else if (process.env.CI) throw new Error('tshark missing under CI (scripts/setup.sh installs it)');
     const r = await replay(file);
     expect(r.events).toEqual([`logon initial r2 ${IP}`]);
     expect(r.counters['lenient.no-end']).toBe(1);
