@@ -48,7 +48,7 @@ describe('EventBuffer', () => {
   });
   const rejected = fc.record({ kind: fc.constant('rejected' as const), subscriber: opt, ip: opt, reason: text, leaseSeconds: fc.option(lease, { nil: null }), ...common });
 
-  it('writes JSON.stringify(toEvent(op)) + newline per event, for every kind of event and any text', () => {
+  it('writes JSON.stringify(toEvent(op)) + newline per event, for every kind of event and any text', { timeout: 30_000 }, () => {
     const buf = new EventBuffer();
     fc.assert(
       fc.property(fc.array(fc.oneof(logon, logout, rejected), { maxLength: 8 }), (ops) => {
