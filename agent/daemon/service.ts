@@ -5,6 +5,13 @@
  *
  * I/O is behind ports (ports.ts, platform.ts); the decision is the pure decide(). Work is
  * serialized: one evaluation loop at a time; ACKs and timers only "kick" it.
+ *
+ * Stopping: one lifetime signal (`life`) ends everything. stop() and activate() abort it
+ * first (synchronously), and every path that could change something (loop, ACK handler,
+ * timers, stage(), fatal()) checks it before its next side effect; downloads run on it, so
+ * aborting it cancels the transfer. Both then wait (bounded, STOP_GRACE_MS) for the work in
+ * flight to wind down (the partial slot discarded, the staged record written), write the
+ * state once more, and end. After run() resolved nothing is written or logged.
  */
 import type { Logger } from '../log.ts';
 import type { AgentConfig } from '../config/schema.ts';
@@ -44,6 +51,9 @@ export type Outcome =
   | 'stopped';
 
 
+/** How long stop() / activate() wait for a cancelled download to wind down. */
+export const STOP_GRACE_MS = 1500;
+
 export interface DaemonDeps {
   config: AgentConfig;
   log: Logger;
@@ -57,6 +67,8 @@ export interface DaemonDeps {
   once: boolean;
   /** listen on the control socket (default true) */
   control?: boolean;
+  /** bound of the wait for cancelled work in stop()/activate() (default STOP_GRACE_MS) */
+  stopGraceMs?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -77,8 +89,15 @@ export class Daemon {
   private busy = false;
   private again = false;
   private finished = false;
-  private activating = false;
-  private abort: AbortController | undefined;
+  /** aborted once, by stop() or activate(): the gate checked before every side effect */
+  private readonly life = new AbortController();
+  /** an activation requested from inside the loop; run when the loop has returned */
+  private activateAfterLoop: string | undefined;
+  /** the download in flight (for the stop record) */
+  private downloading: string | undefined;
+  /** async work in flight (loop, ACK handling, timer actions), awaited by stop()/activate() */
+  private readonly inflight = new Set<Promise<unknown>>();
+  private stopping: Promise<void> | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private retryTimer: NodeJS.Timeout | undefined;
   private resolveRun: ((o: Outcome) => void) | undefined;
@@ -89,7 +108,8 @@ export class Daemon {
 
   constructor(deps: DaemonDeps) {
     this.d = deps;
-    this.log = deps.log;
+    // After run() resolved nothing is logged: work that outlived the stop grace stays silent.
+    this.log = gatedLogger(deps.log, () => this.finished);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     const c = deps.config;
@@ -130,6 +150,7 @@ export class Daemon {
     } catch (e) {
       // A start that fails (bad config, missing interface, unreadable slots) leaves nothing
       // behind: no listening socket, no runtime file, no DHCP client.
+      this.life.abort(new AgentError('DAEMON_STOPPING', 'start failed'));
       this.finished = true;
       await this.shutdown();
       throw e;
@@ -138,18 +159,64 @@ export class Daemon {
     return done;
   }
 
-  /** Hook for the local `reboot` command and (later) the SNMP reboot trigger. */
+  /**
+   * Hook for the local `reboot` command and the SNMP reboot trigger. A download in flight
+   * is cancelled (its partial slot discarded) before the reboot; an image staged and
+   * verified before the request is what boots next.
+   */
   async requestReboot(source: 'cli' | 'snmp' | 'urgent'): Promise<void> {
     await this.activate(source === 'urgent' ? 'urgent upgrade offer' : `reboot requested (${source})`);
   }
 
-  /** Graceful stop (SIGTERM/SIGINT): aborts a download, keeps the lease (no RELEASE). */
-  async stop(reason = 'signal'): Promise<void> {
-    if (this.finished) return;
-    this.log.info({ event: 'daemon.stop', reason }, `stopping (${reason})`);
-    this.abort?.abort(new AgentError('DAEMON_STOPPING', 'the agent is stopping'));
+  /** True once stop() or a reboot began: nothing new starts. */
+  get halted(): boolean {
+    return this.life.signal.aborted;
+  }
+
+  /**
+   * Graceful stop (SIGTERM/SIGINT): cancels a download (TFTP ERROR to the server / FTP
+   * connection closed, partial slot discarded, boot environment untouched), keeps the lease
+   * (no RELEASE), writes the state, and resolves run() with 'stopped'. Nothing happens after.
+   */
+  stop(reason = 'signal'): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (this.halted) return Promise.resolve(); // a reboot is under way: it ends the process
+    this.stopping = this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    const cancelled = this.downloading;
+    this.life.abort(new AgentError('DAEMON_STOPPING', 'the agent is stopping'));
+    this.clearTimers();
+    this.log.info({ event: 'daemon.stop', reason, ...(cancelled ? { cancelled } : {}) }, `stopping (${reason})${cancelled ? `: cancelling the download of ${cancelled}` : ''}`);
+    await this.settle();
+    const now = this.now();
+    await this.persist((s) => withHistory(s, { at: now, event: 'stopped', detail: cancelled ? `${reason}; download of ${cancelled} cancelled` : reason })).catch((e: unknown) =>
+      this.log.error({ event: 'state.write.failed', error: e instanceof Error ? e.message : String(e) }, 'state not written at stop'),
+    );
     await this.shutdown();
     this.finish('stopped');
+  }
+
+  /** Waits (bounded) until the async work in flight has wound down after `life` was aborted. */
+  private async settle(except?: Promise<unknown>): Promise<void> {
+    const pending = [...this.inflight].filter((p) => p !== except);
+    if (pending.length === 0) return;
+    let t: NodeJS.Timeout | undefined;
+    const grace = this.d.stopGraceMs ?? STOP_GRACE_MS;
+    const timedOut = await Promise.race([
+      Promise.allSettled(pending).then(() => false),
+      new Promise<boolean>((r) => (t = setTimeout(() => r(true), grace))),
+    ]);
+    clearTimeout(t);
+    if (timedOut) this.log.warn({ event: 'daemon.stop.slow', graceMs: grace }, `work in flight did not end within ${grace} ms; going on`);
+  }
+
+  /** Runs `p` as tracked work: stop() waits for it. */
+  private track(p: Promise<unknown>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
   }
 
   // ---- boot -------------------------------------------------------------------------
@@ -210,7 +277,7 @@ export class Daemon {
     const c = this.d.config;
     if (this.trialPending) {
       this.timer(c.health.timeoutSeconds * 1000, () => {
-        if (!this.trialPending || this.finished) return;
+        if (!this.trialPending) return;
         const msg = `trial boot of slot ${this.state.running?.slot ?? '?'} got no DHCP lease within ${c.health.timeoutSeconds} s: rebooting (the boot environment falls back)`;
         this.log.error({ event: 'health.timeout' }, msg);
         void this.persist((s) => ({ ...s, lastError: { code: 'UPGRADE_HEALTH_TIMEOUT', message: msg, at: this.now() } })).then(() => this.activate('health check failed'));
@@ -218,8 +285,9 @@ export class Daemon {
     }
     if (this.d.once) {
       this.timer(c.dhcp.leaseTimeoutSeconds * 1000, () => {
-        if (this.lease || this.finished || this.trialPending) return;
+        if (this.lease || this.trialPending) return;
         this.log.error({ event: 'dhcp.timeout' }, `no DHCP lease within ${c.dhcp.leaseTimeoutSeconds} s`);
+        this.life.abort(new AgentError('DAEMON_STOPPING', 'no DHCP lease'));
         void this.persist((s) => ({ ...s, lastError: { code: 'DHCP_TIMEOUT', message: `no DHCP lease within ${c.dhcp.leaseTimeoutSeconds} s`, at: this.now() } }))
           .then(() => this.shutdown())
           .then(() => this.finish('no-lease'));
@@ -230,7 +298,7 @@ export class Daemon {
   // ---- DHCP events ------------------------------------------------------------------
 
   private onAck(lease: Lease): void {
-    if (this.finished || this.activating) return;
+    if (this.halted) return;
     this.lease = lease;
     this.offer = lease.option43;
     const now = this.now();
@@ -239,8 +307,9 @@ export class Daemon {
     }
     const masked = this.offer ? maskOffer(this.offer) : null;
     this.log.info({ event: 'dhcp.ack', address: lease.address, server: lease.serverId, offer: masked }, `DHCP ACK ${lease.address} from ${lease.serverId}${this.offer?.softwareFile ? `: offer ${this.offer.softwareFile}` : ''}`);
-    void (async () => {
+    const work = (async () => {
       await this.persist((s) => onAckState(s, masked, now, lease.option43Error));
+      if (this.halted) return;
       if (this.trialPending) {
         this.trialPending = false;
         await this.d.platform.bootEnv.markGood();
@@ -251,10 +320,11 @@ export class Daemon {
       await this.writeRuntimeNow();
       this.kick();
     })().catch((e: unknown) => this.fatal(e));
+    this.track(work);
   }
 
   private onLost(reason: string): void {
-    if (this.finished) return;
+    if (this.halted) return;
     this.lease = undefined;
     this.log.warn({ event: 'dhcp.lost', reason }, `DHCP lease lost: ${reason}`);
     void this.setPhase('waiting-for-lease');
@@ -263,23 +333,28 @@ export class Daemon {
   // ---- the evaluation loop ----------------------------------------------------------
 
   private kick(): void {
-    if (this.finished || this.activating) return;
+    if (this.halted) return;
     if (this.busy) {
       this.again = true;
       return;
     }
     this.busy = true;
-    void this.loop()
+    const work = this.loop()
       .catch((e: unknown) => this.fatal(e))
       .finally(() => {
         this.busy = false;
+        const reason = this.activateAfterLoop;
+        this.activateAfterLoop = undefined;
+        // activate() aborts `life` synchronously: no ACK or timer can start a loop before it.
+        if (reason !== undefined) void this.activate(reason);
       });
+    this.track(work);
   }
 
   private async loop(): Promise<void> {
     do {
       this.again = false;
-      if (this.finished || this.activating || !this.lease) return;
+      if (this.halted || !this.lease) return;
       const running = this.state.running;
       if (!running) throw new AgentError('STATE_INVALID', 'no running image record');
       const now = this.now();
@@ -293,17 +368,20 @@ export class Daemon {
         now,
       });
       await this.record(decision, now);
+      if (this.halted) return;
       switch (decision.action) {
         case 'fetch-software':
           await this.fetchSoftware(decision);
+          if (this.halted || this.activateAfterLoop !== undefined) return;
           this.again = true;
           break;
         case 'fetch-config':
           await this.fetchConfig(decision);
+          if (this.halted) return;
           this.again = true;
           break;
         case 'activate':
-          await this.activate('urgent upgrade offer');
+          this.activateAfterLoop = 'urgent upgrade offer';
           return;
         case 'wait':
           if (decision.until !== null) {
@@ -330,7 +408,8 @@ export class Daemon {
 
   private async idle(outcome: Outcome): Promise<void> {
     await this.setPhase('idle');
-    if (this.d.once) {
+    if (this.d.once && !this.halted) {
+      this.life.abort(new AgentError('DAEMON_STOPPING', `idle (${outcome})`));
       await this.shutdown();
       this.finish(outcome);
     }
@@ -341,6 +420,7 @@ export class Daemon {
       clearTimeout(this.retryTimer);
       this.timers.delete(this.retryTimer);
     }
+    if (this.halted) return;
     this.retryTimer = this.timer(Math.max(0, ms), () => {
       this.retryTimer = undefined;
       this.kick();
@@ -374,12 +454,13 @@ export class Daemon {
     const target = otherSlot(running.slot);
     // The inactive slot is about to be overwritten: forget what it held, durably, first.
     await this.persist((s) => ({ ...s, staged: null, previous: null }));
+    if (this.halted) return;
     this.log.info(
       { event: 'download.start', protocol: req.protocol, server: req.server, file: req.file, user: req.user, slot: target },
       `downloading ${req.protocol}://${req.server}/${req.file} into slot ${target}`,
     );
     const renderer = this.d.progress?.(`${req.protocol} ${d.file}`);
-    this.abort = new AbortController();
+    this.downloading = d.file;
     await this.setPhase('downloading');
     const onProgress = (p: TransferProgress): void => {
       renderer?.update(p);
@@ -390,31 +471,37 @@ export class Daemon {
     try {
       const r = await this.d.stage(
         { fetcher: this.d.fetchers[req.protocol], request: req, md5: d.md5, slots: this.d.platform.slots, bootEnv: this.d.platform.bootEnv, log: this.log },
-        { onProgress, signal: this.abort.signal },
+        { onProgress, signal: this.life.signal },
       );
       renderer?.done();
       const now = this.now();
+      // Recorded even when a stop or reboot came meanwhile: stage() switched the boot
+      // environment (it checks the signal right before), so the state must say so.
       await this.persist((s) => onStaged(s, { decision: d, protocol: req.protocol, result: r, now, elapsedMs: now - t0 }));
       this.progress = null;
+      const activate = d.urgent && !this.halted;
       this.log.info(
         { event: 'staged', slot: r.slot, version: d.version, md5: r.md5, sha256: r.sha256, bytes: r.bytes, elapsedMs: now - t0, urgent: d.urgent },
-        `staged ${d.file} (version ${d.version ?? '?'}) in slot ${r.slot}, verified; ${d.urgent ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
+        `staged ${d.file} (version ${d.version ?? '?'}) in slot ${r.slot}, verified; ${activate ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
       );
-      if (d.urgent) await this.activate('urgent upgrade offer');
+      if (activate) this.activateAfterLoop = 'urgent upgrade offer';
     } catch (e) {
       renderer?.done();
       this.progress = null;
-      if (this.finished || this.abort.signal.aborted) return;
+      if (this.halted) {
+        this.log.info({ event: 'download.cancelled', file: d.file, slot: target }, `download of ${d.file} cancelled; slot ${target} discarded`);
+        return;
+      }
       await this.downloadFailed('software', d.offerKey, d.file, e);
     } finally {
-      this.abort = undefined;
+      this.downloading = undefined;
     }
   }
 
   private async fetchConfig(d: Extract<Decision, { action: 'fetch-config' }>): Promise<void> {
     const req = this.request(d.file);
     this.log.info({ event: 'config.download', protocol: req.protocol, server: req.server, file: req.file }, `downloading configuration ${req.file}`);
-    this.abort = new AbortController();
+    this.downloading = d.file;
     try {
       const r = await fetchConfigFile({
         fetcher: this.d.fetchers[req.protocol],
@@ -424,7 +511,7 @@ export class Daemon {
         ...(this.d.config.policy.configApplyCommand ? { applyCommand: this.d.config.policy.configApplyCommand } : {}),
         log: this.log,
         now: this.now,
-        signal: this.abort.signal,
+        signal: this.life.signal,
       });
       const rec = { file: r.file, md5: r.md5, size: r.bytes, path: r.path, fetchedAt: this.now() };
       await this.persist((s) =>
@@ -432,10 +519,10 @@ export class Daemon {
       );
       this.log.info({ event: 'config.fetched', file: rec.file, md5: rec.md5, path: rec.path }, `configuration ${rec.file} fetched and verified → ${rec.path}`);
     } catch (e) {
-      if (this.finished || this.abort.signal.aborted) return;
+      if (this.halted) return;
       await this.downloadFailed('config', d.offerKey, d.file, e);
     } finally {
-      this.abort = undefined;
+      this.downloading = undefined;
     }
   }
 
@@ -458,10 +545,12 @@ export class Daemon {
   // ---- activation -------------------------------------------------------------------------
 
   private async activate(reason: string): Promise<void> {
-    if (this.activating || this.finished) return;
-    this.activating = true;
+    if (this.halted) return;
+    const cancelled = this.downloading;
+    this.life.abort(new AgentError('DAEMON_REBOOTING', 'rebooting'));
     this.clearTimers();
-    this.abort?.abort(new AgentError('DAEMON_REBOOTING', 'rebooting'));
+    if (cancelled) this.log.info({ event: 'reboot.cancel-download', file: cancelled, reason }, `${reason}: cancelling the download of ${cancelled} first`);
+    await this.settle();
     const now = this.now();
     const staged = this.state.staged;
     await this.persist((s) => onRebootRequested(s, reason, now));
@@ -496,13 +585,14 @@ export class Daemon {
   }
 
   private fatal(e: unknown): void {
+    if (this.finished) return;
     const err = asAgentError(e, 'DAEMON_INTERNAL', 'daemon');
     this.log.error({ event: 'daemon.error', code: err.code }, this.scrub(err.message));
     void this.persist((s) => ({ ...s, lastError: { code: err.code, message: this.scrub(err.message), at: this.now() } }))
       .catch(() => undefined)
       .then(() => {
         // Keep serving: the next ACK or timer tries again. In --once mode, stop.
-        if (this.d.once) return this.shutdown().then(() => this.finish('stopped'));
+        if (this.d.once && !this.halted) return this.stop('internal error');
         return undefined;
       });
   }
@@ -510,7 +600,7 @@ export class Daemon {
   private timer(ms: number, fn: () => void): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.timers.delete(t);
-      fn();
+      if (!this.halted) fn();
     }, ms);
     this.timers.add(t);
     return t;
@@ -523,6 +613,7 @@ export class Daemon {
   }
 
   private async persist(f: (s: PersistentState) => PersistentState): Promise<void> {
+    if (this.finished) return; // after the exit line nothing is written
     this.state = f(this.state);
     await this.d.store.save(this.state);
   }
@@ -569,4 +660,21 @@ function nothingOutcome(code: Extract<Decision, { action: 'nothing' }>['code']):
     case 'UNPARSEABLE_REFUSED':
       return 'refused';
   }
+}
+
+const LOG_METHODS: ReadonlySet<PropertyKey> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+/** `log` that drops every line once `closed()` is true (children too). */
+function gatedLogger(log: Logger, closed: () => boolean): Logger {
+  const noop = (): void => undefined;
+  return new Proxy(log, {
+    get(target, prop, receiver) {
+      if (LOG_METHODS.has(prop) && closed()) return noop;
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (prop === 'child' && typeof v === 'function') {
+        return (...args: unknown[]) => gatedLogger((v as (...a: unknown[]) => Logger).apply(target, args), closed);
+      }
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }

@@ -61,6 +61,10 @@ export const historyEventSchema = z.enum([
   'verify-failed',
   'gave-up',
   'config-fetched',
+  'stopped',
+  'slot-mismatch',
+  'staged-discarded',
+  'bootenv-recovered',
 ]);
 
 export const historyEntrySchema = z.object({
