@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.ts';
-import { AgentError } from '../errors.ts';
+import { AgentError, isAgentError } from '../errors.ts';
 import { digestStream } from '../transfer/hashing-sink.ts';
 import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
 import { versionFromFileName } from '../upgrade/version.ts';
@@ -45,11 +45,35 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
     slots: sim.slots,
     bootEnv: sim.bootEnv,
     rebooter: sim.rebooter,
-    async boot() {
-      const o = await sim.boot();
-      return { slot: o.slot, trial: o.trial, ...(o.fellBackFrom ? { fellBackFrom: o.fellBackFrom } : {}), ...(o.rebootReason ? { rebootReason: o.rebootReason } : {}) };
+    async boot(recover) {
+      const o = await sim.boot(recover);
+      return {
+        slot: o.slot,
+        trial: o.trial,
+        ...(o.fellBackFrom ? { fellBackFrom: o.fellBackFrom } : {}),
+        ...(o.rebootReason ? { rebootReason: o.rebootReason } : {}),
+        ...(o.envRecovered ? { envRecovered: o.envRecovered } : {}),
+      };
     },
     inspectSlot: (slot: SlotName) => fileDigests(slotPath(cfg.dir, slot)),
+    async digestSlot(slot: SlotName, size: number) {
+      if (size <= 0) return null;
+      try {
+        const d = await digestStream(sim.slots.read(slot, size));
+        return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+      } catch (e) {
+        if (isAgentError(e, 'SLOT_SHORT_READ')) return null;
+        if (isAgentError(e, 'SLOT_IO') && e.details.cause === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    async factoryImage() {
+      if (!cfg.factoryImage) return null;
+      const content = await fileDigests(cfg.factoryImage).catch(() => null);
+      if (!content) return null;
+      const file = basename(cfg.factoryImage);
+      return { ...content, file, version: cfg.factoryVersion ?? versionFromFileName(file, cfg.versionPattern)?.text ?? null };
+    },
     async installFactory(slot: SlotName) {
       if (!cfg.factoryImage) return null;
       const src = cfg.factoryImage;

@@ -35,6 +35,10 @@ import { fetchConfigFile } from '../upgrade/config-file.ts';
 import { onAckState, onDownloadFailed, onRebootRequested, onStaged } from './transitions.ts';
 import { removeRuntime, writeRuntime } from '../status/files.ts';
 import { startControlServer, type ControlServer } from './control.ts';
+import { SlotVerifier, pickBootSlot, type BootPick } from './integrity.ts';
+
+/** MD5 of zero bytes: what an empty slot "holds". */
+const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 /** Why `run --once` ended (printed, and mapped to the exit code by the CLI). */
 export type Outcome =
@@ -228,12 +232,20 @@ export class Daemon {
     if (loaded.kind === 'corrupt') {
       s = { ...s, lastError: { code: 'STATE_CORRUPT', message: `state file was corrupt (${loaded.reason}); kept as ${loaded.movedTo}`, at: this.now() } };
     }
-    const facts = await platform.boot();
+    const verifier = new SlotVerifier(platform);
+    let picked: BootPick | undefined;
+    const known = s;
+    const facts = await platform.boot(async () => {
+      picked = await pickBootSlot(known, verifier, platform);
+      return picked.slot;
+    });
     this.log.info({ event: 'boot', slot: facts.slot, trial: facts.trial, fellBackFrom: facts.fellBackFrom, rebootReason: facts.rebootReason }, `booted slot ${facts.slot}${facts.trial ? ' (trial)' : ''}`);
+    if (facts.envRecovered) s = this.envRecovered(s, facts.slot, facts.envRecovered, picked);
     const r = reconcileBoot(s, facts, this.now());
     for (const n of r.notes) this.log[n.level]({ event: 'boot.reconcile' }, n.msg);
     s = { ...r.state, platform: platform.ref };
     if (r.needsRebuild) s = await this.rebuild(s, facts.slot, loaded.kind);
+    else s = await this.verifyAtStart(s, verifier);
     this.state = s;
     await store.save(s);
     this.trialPending = facts.trial;
@@ -246,11 +258,74 @@ export class Daemon {
     }
   }
 
+  /** The boot environment was damaged and rebuilt (BootEnv contract): loud, and recorded. */
+  private envRecovered(s: PersistentState, slot: 'A' | 'B', e: { reason: string; keptAs: string | null }, picked: BootPick | undefined): PersistentState {
+    const now = this.now();
+    const v = picked?.verified;
+    const how = v
+      ? `slot ${slot} holds the verified image (version ${v.version ?? '?'}, md5 ${v.md5})`
+      : `no recorded image verified (state missing or slots changed): slot ${slot} is the first non-empty slot`;
+    const msg = `boot environment was damaged (${e.reason}) and rebuilt: booting slot ${slot}, ${how}${e.keptAs ? `; damaged copy kept as ${e.keptAs}` : ''}`;
+    this.log.error({ event: 'bootenv.recovered', reason: e.reason, keptAs: e.keptAs, slot, verified: v !== undefined && v !== null }, msg);
+    return withHistory({ ...s, lastError: { code: 'SLOT_BOOTENV_RECOVERED', message: msg, at: now } }, { at: now, event: 'bootenv-recovered', slot, detail: e.reason });
+  }
+
+  /**
+   * What runs is what was verified: the running and the staged slot are read back and
+   * compared with their records. Running slot changed → reported, its record describes the
+   * bytes it holds now (so no offer is UP_TO_DATE) and carries `mismatch`; staged slot
+   * changed → discarded. A staged image that verifies keeps the boot environment on it.
+   */
+  private async verifyAtStart(input: PersistentState, v: SlotVerifier): Promise<PersistentState> {
+    const { platform } = this.d;
+    let s = input;
+    const run = s.running;
+    if (run && !run.mismatch) {
+      const c = await v.check(run);
+      if (!c.ok) {
+        const now = this.now();
+        const actual = await platform.inspectSlot(run.slot);
+        const msg =
+          `running slot ${run.slot} does not hold the verified image (recorded md5 ${run.md5}, ${run.size} bytes; the slot now ${actual ? `md5 ${actual.md5}, ${actual.size} bytes` : 'is empty'}): ` +
+          `its MD5 is unknown, the next offer is installed into slot ${otherSlot(run.slot)}`;
+        this.log.error({ event: 'slot.mismatch', role: 'running', slot: run.slot, expectedMd5: run.md5, foundMd5: actual?.md5 ?? null }, msg);
+        const running = { ...run, md5: actual?.md5 ?? EMPTY_MD5, sha256: actual?.sha256 ?? null, size: actual?.size ?? 0, mismatch: { expectedMd5: run.md5, expectedSha256: run.sha256, at: now } };
+        s = withHistory({ ...s, running, lastError: { code: 'SLOT_RUNNING_MISMATCH', message: msg, at: now } }, { at: now, event: 'slot-mismatch', slot: run.slot, version: run.version, md5: run.md5, detail: msg });
+      }
+    }
+    const staged = s.staged;
+    if (staged) {
+      if (!(await v.check(staged)).ok) return this.discardStaged(s, 'at start');
+      const be = await platform.bootEnv.read();
+      if (be.next !== staged.slot) {
+        this.log.warn({ event: 'boot.restage', slot: staged.slot }, `staged image in slot ${staged.slot} verified, but the boot environment did not name it: switched back to it`);
+        await platform.bootEnv.setNext(staged.slot);
+      }
+    }
+    return s;
+  }
+
+  /** The staged slot does not hold what was verified: cancel the switch, empty it, forget it. */
+  private async discardStaged(s: PersistentState, when: string): Promise<PersistentState> {
+    const staged = s.staged;
+    if (!staged) return s;
+    const { platform } = this.d;
+    const now = this.now();
+    const be = await platform.bootEnv.read();
+    if (be.next === staged.slot && be.current !== staged.slot) await platform.bootEnv.setNext(be.current);
+    const w = await platform.slots.openWriter(staged.slot);
+    await w.abort();
+    const msg = `staged slot ${staged.slot} (version ${staged.version ?? '?'}) no longer holds the verified image (md5 ${staged.md5}) ${when}: discarded, the boot environment stays on slot ${be.current}`;
+    this.log.error({ event: 'slot.mismatch', role: 'staged', slot: staged.slot, expectedMd5: staged.md5 }, msg);
+    return withHistory({ ...s, staged: null, lastError: { code: 'SLOT_STAGED_MISMATCH', message: msg, at: now } }, { at: now, event: 'staged-discarded', slot: staged.slot, version: staged.version, md5: staged.md5, detail: msg });
+  }
+
   /** No usable state: factory install on the very first start, else describe the slots. */
   private async rebuild(s: PersistentState, slot: 'A' | 'B', why: string): Promise<PersistentState> {
     const { platform } = this.d;
     const now = this.now();
     const content = await platform.inspectSlot(slot);
+    let factory: Awaited<ReturnType<AgentPlatform['factoryImage']>> | undefined;
     let running: ImageRecord;
     if (!content) {
       const f = await platform.installFactory(slot);
@@ -260,13 +335,22 @@ export class Daemon {
       running = { slot, md5: f.md5, sha256: f.sha256, size: f.size, version: f.version, file: f.file, source: 'factory', installedAt: now, offerKey: null };
       s = withHistory({ ...s, running }, { at: now, event: 'factory-install', slot, version: f.version, md5: f.md5 });
     } else {
-      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: null, file: null, source: 'rebuilt', installedAt: now, offerKey: null };
-      this.log.warn({ event: 'state.rebuilt', slot, md5: content.md5, why }, `state rebuilt from slot ${slot} (md5 ${content.md5}, version unknown)`);
-      s = withHistory({ ...s, running }, { at: now, event: 'rebuilt', slot, md5: content.md5, detail: `state ${why}` });
+      // The version, from what is known: the configured factory image if the slot holds it.
+      const f = factory === undefined ? (factory = await platform.factoryImage()) : factory;
+      const known = f && f.md5 === content.md5 && f.size === content.size ? f : null;
+      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: known?.version ?? null, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null };
+      const v = running.version;
+      this.log.warn(
+        { event: 'state.rebuilt', slot, md5: content.md5, version: v, why },
+        `state rebuilt from slot ${slot} (md5 ${content.md5}, ${v ? `version ${v}: the factory image` : 'version unknown: offers are refused as possible downgrades unless policy.allowDowngrade'})`,
+      );
+      s = withHistory({ ...s, running }, { at: now, event: 'rebuilt', slot, version: v, md5: content.md5, detail: `state ${why}` });
     }
     const other = await platform.inspectSlot(otherSlot(slot));
     if (other) {
-      const rec: ImageRecord = { slot: otherSlot(slot), md5: other.md5, sha256: other.sha256, size: other.size, version: null, file: null, source: 'rebuilt', installedAt: now, offerKey: null };
+      const f = factory === undefined ? (factory = await platform.factoryImage()) : factory;
+      const known = f && f.md5 === other.md5 && f.size === other.size ? f : null;
+      const rec: ImageRecord = { slot: otherSlot(slot), md5: other.md5, sha256: other.sha256, size: other.size, version: known?.version ?? null, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null };
       const be = await platform.bootEnv.read();
       s = be.next === rec.slot && be.trial ? { ...s, staged: { ...rec, urgent: false, rebootRequestedAt: null }, previous: null } : { ...s, previous: rec, staged: null };
     }
@@ -551,6 +635,12 @@ export class Daemon {
     this.clearTimers();
     if (cancelled) this.log.info({ event: 'reboot.cancel-download', file: cancelled, reason }, `${reason}: cancelling the download of ${cancelled} first`);
     await this.settle();
+    // What boots is what was verified: read the staged slot back once more.
+    const pending = this.state.staged;
+    if (pending && !(await new SlotVerifier(this.d.platform).check(pending)).ok) {
+      const discarded = await this.discardStaged(this.state, 'before the reboot');
+      await this.persist(() => discarded);
+    }
     const now = this.now();
     const staged = this.state.staged;
     await this.persist((s) => onRebootRequested(s, reason, now));

@@ -123,6 +123,7 @@ describe('stage()', () => {
   });
 
   it('refuses to stage while the running slot is an unconfirmed trial (the other slot is the fallback)', async () => {
+    await writeFile(slotPath(dir, 'B'), 'image B'); // a bootloader boots no empty slot
     await p.bootEnv.setNext('B');
     await simulateBoot(dir); // running B on trial
     const image = randomBytes(1000);
