@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import { AgentError, isAgentError } from '../errors.ts';
 import { digestStream } from '../transfer/hashing-sink.ts';
 import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
+import { readSlotNote, writeSlotNote } from '../../platform/sim/slot-notes.ts';
 import { versionFromFileName } from '../upgrade/version.ts';
 import type { SlotName } from '../../platform/types.ts';
 import type { AgentPlatform, SlotContent } from './platform.ts';
@@ -67,6 +68,8 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
         throw e;
       }
     },
+    noteImage: (slot, note) => writeSlotNote(cfg.dir, slot, note),
+    imageNote: (slot) => readSlotNote(cfg.dir, slot),
     async factoryImage() {
       if (!cfg.factoryImage) return null;
       const content = await fileDigests(cfg.factoryImage).catch(() => null);
@@ -108,6 +111,7 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
       const content = await fileDigests(dst);
       if (!content) throw new AgentError('SLOT_IO', `slot ${slot} is empty after the factory install`, { slot });
       const version = cfg.factoryVersion ?? versionFromFileName(basename(src), cfg.versionPattern)?.text ?? null;
+      await writeSlotNote(cfg.dir, slot, { md5: content.md5, version, file: basename(src) });
       log.info({ event: 'factory.install', slot, file: basename(src), md5: content.md5, version }, `factory image ${basename(src)} installed in slot ${slot}`);
       return { ...content, file: basename(src), version };
     },

@@ -31,6 +31,13 @@ export interface AgentPlatform {
    * the slot backend; null when the slot holds fewer bytes.
    */
   digestSlot(slot: SlotName, size: number): Promise<SlotContent | null>;
+  /**
+   * Records which image a slot holds (version file of the slot, bound to its MD5): written
+   * after a factory install or a staging, read only to rebuild a lost state.
+   */
+  noteImage(slot: SlotName, note: { md5: string; version: string | null; file: string | null }): Promise<void>;
+  /** The slot's version file, or null (missing, unreadable). The caller checks the MD5. */
+  imageNote(slot: SlotName): Promise<{ md5: string; version: string | null; file: string | null } | null>;
   /** The configured factory image (digests, name, version), or null when none is configured or readable. */
   factoryImage(): Promise<(SlotContent & { file: string; version: string | null }) | null>;
   /**

@@ -320,6 +320,19 @@ export class Daemon {
     return withHistory({ ...s, staged: null, lastError: { code: 'SLOT_STAGED_MISMATCH', message: msg, at: now } }, { at: now, event: 'staged-discarded', slot: staged.slot, version: staged.version, md5: staged.md5, detail: msg });
   }
 
+  /** Version and name of the image in a slot, from the factory image or the slot's version file. */
+  private async knownImage(
+    slot: 'A' | 'B',
+    content: { md5: string; size: number },
+    factory: () => Promise<Awaited<ReturnType<AgentPlatform['factoryImage']>>>,
+  ): Promise<{ version: string | null; file: string | null; from: string } | null> {
+    const f = await factory();
+    if (f && f.md5 === content.md5 && f.size === content.size) return { version: f.version, file: f.file, from: 'the factory image' };
+    const note = await this.d.platform.imageNote(slot);
+    if (note && note.md5 === content.md5) return { version: note.version, file: note.file, from: `version file of slot ${slot}` };
+    return null;
+  }
+
   /** No usable state: factory install on the very first start, else describe the slots. */
   private async rebuild(s: PersistentState, slot: 'A' | 'B', why: string): Promise<PersistentState> {
     const { platform } = this.d;
@@ -335,21 +348,20 @@ export class Daemon {
       running = { slot, md5: f.md5, sha256: f.sha256, size: f.size, version: f.version, file: f.file, source: 'factory', installedAt: now, offerKey: null };
       s = withHistory({ ...s, running }, { at: now, event: 'factory-install', slot, version: f.version, md5: f.md5 });
     } else {
-      // The version, from what is known: the configured factory image if the slot holds it.
-      const f = factory === undefined ? (factory = await platform.factoryImage()) : factory;
-      const known = f && f.md5 === content.md5 && f.size === content.size ? f : null;
+      // The version, from what is known: the configured factory image if the slot holds it,
+      // else the slot's version file if it names these bytes.
+      const known = await this.knownImage(slot, content, () => (factory === undefined ? platform.factoryImage().then((f) => (factory = f)) : Promise.resolve(factory)));
       running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: known?.version ?? null, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null };
       const v = running.version;
       this.log.warn(
         { event: 'state.rebuilt', slot, md5: content.md5, version: v, why },
-        `state rebuilt from slot ${slot} (md5 ${content.md5}, ${v ? `version ${v}: the factory image` : 'version unknown: offers are refused as possible downgrades unless policy.allowDowngrade'})`,
+        `state rebuilt from slot ${slot} (md5 ${content.md5}, ${v ? `version ${v} (${known?.from})` : 'version unknown: offers are refused as possible downgrades unless policy.allowDowngrade'})`,
       );
       s = withHistory({ ...s, running }, { at: now, event: 'rebuilt', slot, version: v, md5: content.md5, detail: `state ${why}` });
     }
     const other = await platform.inspectSlot(otherSlot(slot));
     if (other) {
-      const f = factory === undefined ? (factory = await platform.factoryImage()) : factory;
-      const known = f && f.md5 === other.md5 && f.size === other.size ? f : null;
+      const known = await this.knownImage(otherSlot(slot), other, () => (factory === undefined ? platform.factoryImage().then((f) => (factory = f)) : Promise.resolve(factory)));
       const rec: ImageRecord = { slot: otherSlot(slot), md5: other.md5, sha256: other.sha256, size: other.size, version: known?.version ?? null, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null };
       const be = await platform.bootEnv.read();
       s = be.next === rec.slot && be.trial ? { ...s, staged: { ...rec, urgent: false, rebootRequestedAt: null }, previous: null } : { ...s, previous: rec, staged: null };
@@ -562,6 +574,11 @@ export class Daemon {
       // Recorded even when a stop or reboot came meanwhile: stage() switched the boot
       // environment (it checks the signal right before), so the state must say so.
       await this.persist((s) => onStaged(s, { decision: d, protocol: req.protocol, result: r, now, elapsedMs: now - t0 }));
+      if (!this.finished) {
+        await this.d.platform
+          .noteImage(r.slot, { md5: r.md5, version: d.version, file: d.file })
+          .catch((e: unknown) => this.log.warn({ event: 'slot.note.failed', slot: r.slot, error: e instanceof Error ? e.message : String(e) }, `version file of slot ${r.slot} not written`));
+      }
       this.progress = null;
       const activate = d.urgent && !this.halted;
       this.log.info(

@@ -189,8 +189,20 @@ describe('a corrupt state file: the running version is rebuilt from what is know
     expect(fetched).toEqual([]);
   });
 
+  it('an upgraded image → the version from the slot\'s version file (bound to its MD5)', async () => {
+    await committedB();
+    writeFileSync(join(dir, 'state', STATE_FILE), '');
+    lines = [];
+    const r = await runOnce(offer(V11_FILE, V11), { policy: { unparseableVersion: 'install' } });
+    expect(r.d.snapshot.running).toMatchObject({ slot: 'B', md5: md5(V13), version: '1.3.0', file: V13_FILE, source: 'rebuilt' });
+    expect(ev('decision')[0]).toMatchObject({ code: 'DOWNGRADE_REFUSED', msg: expect.stringContaining('older than running 1.3.0') });
+    expect(r.outcome).toBe('refused');
+  });
+
   it('an image of unknown version → the downgrade guard stays on even with unparseableVersion=install', async () => {
     await committedB();
+    // A version file that names other bytes is ignored.
+    writeFileSync(join(simDir(), 'slot-B.version.json'), JSON.stringify({ md5: 'f'.repeat(32), version: '9.9.9', file: null }));
     writeFileSync(join(dir, 'state', STATE_FILE), 'garbage');
     fetched = [];
     const r = await runOnce(offer(V11_FILE, V11), { policy: { unparseableVersion: 'install' } });
