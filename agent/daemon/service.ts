@@ -102,6 +102,8 @@ export class Daemon {
   /** async work in flight (loop, ACK handling, timer actions), awaited by stop()/activate() */
   private readonly inflight = new Set<Promise<unknown>>();
   private stopping: Promise<void> | undefined;
+  /** the state was loaded and saved by boot(): only then does stop() write it */
+  private booted = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private retryTimer: NodeJS.Timeout | undefined;
   private resolveRun: ((o: Outcome) => void) | undefined;
@@ -147,10 +149,15 @@ export class Daemon {
     }
     try {
       await this.setPhase('starting');
-      await this.boot();
+      // Tracked: a stop during the boot waits for it (and never writes a state not yet loaded).
+      const booting = this.boot();
+      this.track(booting);
+      await booting;
+      if (this.halted) return await done; // stopped while booting: no DHCP client is started
       this.dhcpPort = this.d.dhcp({ onAck: (l) => this.onAck(l), onLost: (r) => this.onLost(r) });
       await this.setPhase('waiting-for-lease');
       await this.dhcpPort.start();
+      if (this.halted) await this.dhcpPort.stop().catch(() => undefined); // stopped meanwhile
     } catch (e) {
       // A start that fails (bad config, missing interface, unreadable slots) leaves nothing
       // behind: no listening socket, no runtime file, no DHCP client.
@@ -196,7 +203,8 @@ export class Daemon {
     this.log.info({ event: 'daemon.stop', reason, ...(cancelled ? { cancelled } : {}) }, `stopping (${reason})${cancelled ? `: cancelling the download of ${cancelled}` : ''}`);
     await this.settle();
     const now = this.now();
-    await this.persist((s) => withHistory(s, { at: now, event: 'stopped', detail: cancelled ? `${reason}; download of ${cancelled} cancelled` : reason })).catch((e: unknown) =>
+    // Only a state that was loaded is written back (a stop during the boot waited for it).
+    if (this.booted) await this.persist((s) => withHistory(s, { at: now, event: 'stopped', detail: cancelled ? `${reason}; download of ${cancelled} cancelled` : reason })).catch((e: unknown) =>
       this.log.error({ event: 'state.write.failed', error: e instanceof Error ? e.message : String(e) }, 'state not written at stop'),
     );
     await this.shutdown();
@@ -248,6 +256,7 @@ export class Daemon {
     else s = await this.verifyAtStart(s, verifier);
     this.state = s;
     await store.save(s);
+    this.booted = true;
     this.trialPending = facts.trial;
     const run = s.running;
     if (run) {

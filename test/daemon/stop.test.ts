@@ -198,3 +198,34 @@ describe('daemon stop / reboot during a download', () => {
     expect(d.snapshot.staged).toBeNull();
   });
 });
+
+describe('daemon stop during the boot', () => {
+  it('waits for the boot, keeps the loaded state, starts no DHCP client, nothing after', async () => {
+    // A first run leaves a state with the factory image running.
+    {
+      const { d, done } = await daemon(slowFetcher());
+      await untilChunks(1);
+      await d.stop('SIGTERM');
+      expect(await done).toBe('stopped');
+    }
+    const before = JSON.parse(readFileSync(join(dir, 'state', 'state.json'), 'utf8')) as { running: { md5: string } };
+    events = [];
+    lines = [];
+    const config = parseConfig({ stateDir: join(dir, 'state'), platform: { sim: { dir: join(dir, 'sim'), slotCapacity: 1024 * 1024 } } });
+    const log = createLogger({ format: 'json', destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) } });
+    const sim = await openSimAgentPlatform({ dir: join(dir, 'sim'), slotCapacity: 1024 * 1024, versionPattern: config.policy.versionPattern }, log, () => undefined);
+    const platform = { ...sim, boot: async (r?: (why: string) => Promise<'A' | 'B'>) => (await sleep(150), sim.boot(r)) };
+    const d = new Daemon({ config, log, store: new StateStore(join(dir, 'state'), log), platform, dhcp: fakeDhcp(), fetchers: { tftp: slowFetcher(), ftp: slowFetcher() }, stage, once: false });
+    const done = d.run();
+    await sleep(30);
+    await d.stop('SIGTERM');
+    expect(await done).toBe('stopped');
+    const logged = lines.length;
+    const state = readFileSync(join(dir, 'state', 'state.json'), 'utf8');
+    await sleep(300);
+    expect(events).toEqual([]);
+    expect(lines.length).toBe(logged);
+    expect(readFileSync(join(dir, 'state', 'state.json'), 'utf8')).toBe(state);
+    expect(JSON.parse(state)).toMatchObject({ running: { md5: before.running.md5 }, history: expect.arrayContaining([expect.objectContaining({ event: 'stopped' })]) });
+  });
+});
