@@ -669,7 +669,8 @@ export class Daemon {
     }
     const now = this.now();
     const staged = this.state.staged;
-    await this.persist((s) => onRebootRequested(s, reason, now));
+    // A state not loaded yet (a reboot asked for during a slow boot) is not written over.
+    if (this.booted) await this.persist((st) => onRebootRequested(st, reason, now));
     await this.setPhase('rebooting');
     try {
       await this.dhcpPort?.release();
