@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -62,12 +62,12 @@ function cpe(i: number, vc: string, name: string): Cpe {
   return { ns: lab.clientNs[i] ?? '', dir, vc };
 }
 
-function startAgent(c: Cpe, name: string): Agent {
+function startAgent(c: Cpe, name: string, extra: string[] = []): Agent {
   const logFile = join(c.dir, `${name}.log`);
   writeFileSync(logFile, '');
   const args = [
     'run', '--iface', 'wan0', '--vendor-class', c.vc, '--platform', 'sim', '--state-dir', join(c.dir, 'state'), '--sim-dir', join(c.dir, 'sim'),
-    '--factory-image', join(c.dir, F.factory), '--resolv-conf', join(c.dir, 'resolv.conf'), '--log-format', 'json', '--config', join(c.dir, 'config.json'),
+    '--factory-image', join(c.dir, F.factory), '--resolv-conf', join(c.dir, 'resolv.conf'), '--log-format', 'json', '--config', join(c.dir, 'config.json'), ...extra,
   ];
   const child = spawn('ip', ['netns', 'exec', c.ns, AGENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
@@ -212,5 +212,19 @@ describeLab('stopping stops: SIGTERM / reboot mid-download (dhcpd + tftpd-hpa + 
     await waitFor(async () => (await lab.vsftpd.sessionPids()).length === 0, 'the vsftpd session to end', 5000, 100);
     await new Promise((r2) => setTimeout(r2, 2000));
     expect(snapshot(c, a)).toEqual(after);
+  });
+
+  it('a damaged bootenv.json (issue 8.3): `run --once` still starts on the verified slot (exit 0), the damaged file kept aside', async () => {
+    // The CPE of the FTP test: factory image running in slot A, state written at its stop.
+    const c: Cpe = { ns: lab.clientNs[1] ?? '', dir: join(work, 'ftp'), vc: 'STOP-NONE' }; // no class: dhcpd sends no option 43
+    writeFileSync(join(c.dir, 'sim', 'bootenv.json'), '{"next":"C"');
+    const a = startAgent(c, 'bootenv', ['--once']);
+    const { code } = await a.exited;
+    expect(code).toBe(0);
+    expect(a.stdout()).toContain('cpe-agent: no-offer (running slot A');
+    const ev = events(a.logFile);
+    expect(ev.find((e) => e.event === 'bootenv.recovered')).toMatchObject({ level: 50, slot: 'A', verified: true });
+    expect(JSON.parse(readFileSync(join(c.dir, 'sim', 'bootenv.json'), 'utf8'))).toMatchObject({ next: 'A', current: 'A', trial: false });
+    expect(readdirSync(join(c.dir, 'sim')).some((f) => f.startsWith('bootenv.json.damaged-'))).toBe(true);
   });
 });
