@@ -41,6 +41,24 @@ export interface BootState {
   trial: boolean;
 }
 
+/**
+ * The boot environment (U-Boot env, RAUC bootchooser state, the sim's bootenv.json).
+ *
+ * Contract for every backend: a damaged environment must never brick the device. Like a
+ * bootloader whose environment fails its CRC, a backend that finds its environment
+ * unreadable (bad checksum, not parseable, truncated, empty, zero bytes, values out of range
+ * or inconsistent) at boot
+ *   1. keeps the damaged copy aside (a file beside it, or the redundant env copy) for
+ *      inspection, never overwriting it before it is kept;
+ *   2. boots the slot holding a verified image: the agent names it (a `recover` callback at
+ *      the boot step; it checks the slots against the recorded digests and prefers the
+ *      committed, i.e. last healthy, image); without one, the first non-empty slot, A first;
+ *   3. writes a fresh environment for that slot (not on trial);
+ *   4. reports it (the boot outcome carries `envRecovered`; the agent logs it at error level
+ *      with event `bootenv.recovered` and records it in the state).
+ * At run time a backend that finds its environment damaged rewrites the last one it read or
+ * wrote (same keep-aside and log). read() only throws for I/O errors of the medium.
+ */
 export interface BootEnv {
   read(): Promise<BootState>;
   /** Boot `slot` next time, on trial. */

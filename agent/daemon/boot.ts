@@ -19,6 +19,8 @@ export interface BootFacts {
   trial: boolean;
   fellBackFrom?: SlotName;
   rebootReason?: string;
+  /** the boot environment was damaged and rebuilt (platform/types.ts, BootEnv) */
+  envRecovered?: { reason: string; keptAs: string | null };
 }
 
 export interface BootNote {

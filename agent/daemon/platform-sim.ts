@@ -8,9 +8,10 @@ import { createReadStream } from 'node:fs';
 import { copyFile, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.ts';
-import { AgentError } from '../errors.ts';
+import { AgentError, isAgentError } from '../errors.ts';
 import { digestStream } from '../transfer/hashing-sink.ts';
 import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
+import { readSlotNote, writeSlotNote } from '../../platform/sim/slot-notes.ts';
 import { versionFromFileName } from '../upgrade/version.ts';
 import type { SlotName } from '../../platform/types.ts';
 import type { AgentPlatform, SlotContent } from './platform.ts';
@@ -45,11 +46,37 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
     slots: sim.slots,
     bootEnv: sim.bootEnv,
     rebooter: sim.rebooter,
-    async boot() {
-      const o = await sim.boot();
-      return { slot: o.slot, trial: o.trial, ...(o.fellBackFrom ? { fellBackFrom: o.fellBackFrom } : {}), ...(o.rebootReason ? { rebootReason: o.rebootReason } : {}) };
+    async boot(recover) {
+      const o = await sim.boot(recover);
+      return {
+        slot: o.slot,
+        trial: o.trial,
+        ...(o.fellBackFrom ? { fellBackFrom: o.fellBackFrom } : {}),
+        ...(o.rebootReason ? { rebootReason: o.rebootReason } : {}),
+        ...(o.envRecovered ? { envRecovered: o.envRecovered } : {}),
+      };
     },
     inspectSlot: (slot: SlotName) => fileDigests(slotPath(cfg.dir, slot)),
+    async digestSlot(slot: SlotName, size: number) {
+      if (size <= 0) return null;
+      try {
+        const d = await digestStream(sim.slots.read(slot, size));
+        return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+      } catch (e) {
+        if (isAgentError(e, 'SLOT_SHORT_READ')) return null;
+        if (isAgentError(e, 'SLOT_IO') && e.details.cause === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    noteImage: (slot, note) => writeSlotNote(cfg.dir, slot, note),
+    imageNote: (slot) => readSlotNote(cfg.dir, slot),
+    async factoryImage() {
+      if (!cfg.factoryImage) return null;
+      const content = await fileDigests(cfg.factoryImage).catch(() => null);
+      if (!content) return null;
+      const file = basename(cfg.factoryImage);
+      return { ...content, file, version: cfg.factoryVersion ?? versionFromFileName(file, cfg.versionPattern)?.text ?? null };
+    },
     async installFactory(slot: SlotName) {
       if (!cfg.factoryImage) return null;
       const src = cfg.factoryImage;
@@ -84,6 +111,7 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
       const content = await fileDigests(dst);
       if (!content) throw new AgentError('SLOT_IO', `slot ${slot} is empty after the factory install`, { slot });
       const version = cfg.factoryVersion ?? versionFromFileName(basename(src), cfg.versionPattern)?.text ?? null;
+      await writeSlotNote(cfg.dir, slot, { md5: content.md5, version, file: basename(src) });
       log.info({ event: 'factory.install', slot, file: basename(src), md5: content.md5, version }, `factory image ${basename(src)} installed in slot ${slot}`);
       return { ...content, file: basename(src), version };
     },

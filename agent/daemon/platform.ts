@@ -19,10 +19,27 @@ export interface AgentPlatform {
   slots: Slots;
   bootEnv: BootEnv;
   rebooter: Rebooter;
-  /** The bootloader step, once per start. */
-  boot(): Promise<BootFacts>;
+  /**
+   * The bootloader step, once per start. `recover` names the slot to boot when the boot
+   * environment is damaged (the slot holding a verified image, committed first).
+   */
+  boot(recover?: (reason: string) => Promise<SlotName>): Promise<BootFacts>;
   /** Size and digests of the image in a slot; null when the slot is empty. */
   inspectSlot(slot: SlotName): Promise<SlotContent | null>;
+  /**
+   * Digests of the first `size` bytes of a slot (the image as recorded), read back through
+   * the slot backend; null when the slot holds fewer bytes.
+   */
+  digestSlot(slot: SlotName, size: number): Promise<SlotContent | null>;
+  /**
+   * Records which image a slot holds (version file of the slot, bound to its MD5): written
+   * after a factory install or a staging, read only to rebuild a lost state.
+   */
+  noteImage(slot: SlotName, note: { md5: string; version: string | null; file: string | null }): Promise<void>;
+  /** The slot's version file, or null (missing, unreadable). The caller checks the MD5. */
+  imageNote(slot: SlotName): Promise<{ md5: string; version: string | null; file: string | null } | null>;
+  /** The configured factory image (digests, name, version), or null when none is configured or readable. */
+  factoryImage(): Promise<(SlotContent & { file: string; version: string | null }) | null>;
   /**
    * First start only (running slot empty): writes the factory image into the running slot.
    * Returns null when the platform has no factory image configured.

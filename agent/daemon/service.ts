@@ -5,6 +5,13 @@
  *
  * I/O is behind ports (ports.ts, platform.ts); the decision is the pure decide(). Work is
  * serialized: one evaluation loop at a time; ACKs and timers only "kick" it.
+ *
+ * Stopping: one lifetime signal (`life`) ends everything. stop() and activate() abort it
+ * first (synchronously), and every path that could change something (loop, ACK handler,
+ * timers, stage(), fatal()) checks it before its next side effect; downloads run on it, so
+ * aborting it cancels the transfer. Both then wait (bounded, STOP_GRACE_MS) for the work in
+ * flight to wind down (the partial slot discarded, the staged record written), write the
+ * state once more, and end. After run() resolved nothing is written or logged.
  */
 import type { Logger } from '../log.ts';
 import type { AgentConfig } from '../config/schema.ts';
@@ -28,6 +35,10 @@ import { fetchConfigFile } from '../upgrade/config-file.ts';
 import { onAckState, onDownloadFailed, onRebootRequested, onStaged } from './transitions.ts';
 import { removeRuntime, writeRuntime } from '../status/files.ts';
 import { startControlServer, type ControlServer } from './control.ts';
+import { SlotVerifier, pickBootSlot, type BootPick } from './integrity.ts';
+
+/** MD5 of zero bytes: what an empty slot "holds". */
+const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 /** Why `run --once` ended (printed, and mapped to the exit code by the CLI). */
 export type Outcome =
@@ -44,6 +55,9 @@ export type Outcome =
   | 'stopped';
 
 
+/** How long stop() / activate() wait for a cancelled download to wind down. */
+export const STOP_GRACE_MS = 1500;
+
 export interface DaemonDeps {
   config: AgentConfig;
   log: Logger;
@@ -57,6 +71,8 @@ export interface DaemonDeps {
   once: boolean;
   /** listen on the control socket (default true) */
   control?: boolean;
+  /** bound of the wait for cancelled work in stop()/activate() (default STOP_GRACE_MS) */
+  stopGraceMs?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -77,8 +93,17 @@ export class Daemon {
   private busy = false;
   private again = false;
   private finished = false;
-  private activating = false;
-  private abort: AbortController | undefined;
+  /** aborted once, by stop() or activate(): the gate checked before every side effect */
+  private readonly life = new AbortController();
+  /** an activation requested from inside the loop; run when the loop has returned */
+  private activateAfterLoop: string | undefined;
+  /** the download in flight (for the stop record) */
+  private downloading: string | undefined;
+  /** async work in flight (loop, ACK handling, timer actions), awaited by stop()/activate() */
+  private readonly inflight = new Set<Promise<unknown>>();
+  private stopping: Promise<void> | undefined;
+  /** the state was loaded and saved by boot(): only then does stop() write it */
+  private booted = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private retryTimer: NodeJS.Timeout | undefined;
   private resolveRun: ((o: Outcome) => void) | undefined;
@@ -89,7 +114,8 @@ export class Daemon {
 
   constructor(deps: DaemonDeps) {
     this.d = deps;
-    this.log = deps.log;
+    // After run() resolved nothing is logged: work that outlived the stop grace stays silent.
+    this.log = gatedLogger(deps.log, () => this.finished);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     const c = deps.config;
@@ -123,13 +149,19 @@ export class Daemon {
     }
     try {
       await this.setPhase('starting');
-      await this.boot();
+      // Tracked: a stop during the boot waits for it (and never writes a state not yet loaded).
+      const booting = this.boot();
+      this.track(booting);
+      await booting;
+      if (this.halted) return await done; // stopped while booting: no DHCP client is started
       this.dhcpPort = this.d.dhcp({ onAck: (l) => this.onAck(l), onLost: (r) => this.onLost(r) });
       await this.setPhase('waiting-for-lease');
       await this.dhcpPort.start();
+      if (this.halted) await this.dhcpPort.stop().catch(() => undefined); // stopped meanwhile
     } catch (e) {
       // A start that fails (bad config, missing interface, unreadable slots) leaves nothing
       // behind: no listening socket, no runtime file, no DHCP client.
+      this.life.abort(new AgentError('DAEMON_STOPPING', 'start failed'));
       this.finished = true;
       await this.shutdown();
       throw e;
@@ -138,18 +170,65 @@ export class Daemon {
     return done;
   }
 
-  /** Hook for the local `reboot` command and (later) the SNMP reboot trigger. */
+  /**
+   * Hook for the local `reboot` command and the SNMP reboot trigger. A download in flight
+   * is cancelled (its partial slot discarded) before the reboot; an image staged and
+   * verified before the request is what boots next.
+   */
   async requestReboot(source: 'cli' | 'snmp' | 'urgent'): Promise<void> {
     await this.activate(source === 'urgent' ? 'urgent upgrade offer' : `reboot requested (${source})`);
   }
 
-  /** Graceful stop (SIGTERM/SIGINT): aborts a download, keeps the lease (no RELEASE). */
-  async stop(reason = 'signal'): Promise<void> {
-    if (this.finished) return;
-    this.log.info({ event: 'daemon.stop', reason }, `stopping (${reason})`);
-    this.abort?.abort(new AgentError('DAEMON_STOPPING', 'the agent is stopping'));
+  /** True once stop() or a reboot began: nothing new starts. */
+  get halted(): boolean {
+    return this.life.signal.aborted;
+  }
+
+  /**
+   * Graceful stop (SIGTERM/SIGINT): cancels a download (TFTP ERROR to the server / FTP
+   * connection closed, partial slot discarded, boot environment untouched), keeps the lease
+   * (no RELEASE), writes the state, and resolves run() with 'stopped'. Nothing happens after.
+   */
+  stop(reason = 'signal'): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (this.halted) return Promise.resolve(); // a reboot is under way: it ends the process
+    this.stopping = this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    const cancelled = this.downloading;
+    this.life.abort(new AgentError('DAEMON_STOPPING', 'the agent is stopping'));
+    this.clearTimers();
+    this.log.info({ event: 'daemon.stop', reason, ...(cancelled ? { cancelled } : {}) }, `stopping (${reason})${cancelled ? `: cancelling the download of ${cancelled}` : ''}`);
+    await this.settle();
+    const now = this.now();
+    // Only a state that was loaded is written back (a stop during the boot waited for it).
+    if (this.booted) await this.persist((s) => withHistory(s, { at: now, event: 'stopped', detail: cancelled ? `${reason}; download of ${cancelled} cancelled` : reason })).catch((e: unknown) =>
+      this.log.error({ event: 'state.write.failed', error: e instanceof Error ? e.message : String(e) }, 'state not written at stop'),
+    );
     await this.shutdown();
     this.finish('stopped');
+  }
+
+  /** Waits (bounded) until the async work in flight has wound down after `life` was aborted. */
+  private async settle(except?: Promise<unknown>): Promise<void> {
+    const pending = [...this.inflight].filter((p) => p !== except);
+    if (pending.length === 0) return;
+    let t: NodeJS.Timeout | undefined;
+    const grace = this.d.stopGraceMs ?? STOP_GRACE_MS;
+    const timedOut = await Promise.race([
+      Promise.allSettled(pending).then(() => false),
+      new Promise<boolean>((r) => (t = setTimeout(() => r(true), grace))),
+    ]);
+    clearTimeout(t);
+    if (timedOut) this.log.warn({ event: 'daemon.stop.slow', graceMs: grace }, `work in flight did not end within ${grace} ms; going on`);
+  }
+
+  /** Runs `p` as tracked work: stop() waits for it. */
+  private track(p: Promise<unknown>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
   }
 
   // ---- boot -------------------------------------------------------------------------
@@ -161,14 +240,23 @@ export class Daemon {
     if (loaded.kind === 'corrupt') {
       s = { ...s, lastError: { code: 'STATE_CORRUPT', message: `state file was corrupt (${loaded.reason}); kept as ${loaded.movedTo}`, at: this.now() } };
     }
-    const facts = await platform.boot();
+    const verifier = new SlotVerifier(platform);
+    let picked: BootPick | undefined;
+    const known = s;
+    const facts = await platform.boot(async () => {
+      picked = await pickBootSlot(known, verifier, platform);
+      return picked.slot;
+    });
     this.log.info({ event: 'boot', slot: facts.slot, trial: facts.trial, fellBackFrom: facts.fellBackFrom, rebootReason: facts.rebootReason }, `booted slot ${facts.slot}${facts.trial ? ' (trial)' : ''}`);
+    if (facts.envRecovered) s = this.envRecovered(s, facts.slot, facts.envRecovered, picked);
     const r = reconcileBoot(s, facts, this.now());
     for (const n of r.notes) this.log[n.level]({ event: 'boot.reconcile' }, n.msg);
     s = { ...r.state, platform: platform.ref };
     if (r.needsRebuild) s = await this.rebuild(s, facts.slot, loaded.kind);
+    else s = await this.verifyAtStart(s, verifier);
     this.state = s;
     await store.save(s);
+    this.booted = true;
     this.trialPending = facts.trial;
     const run = s.running;
     if (run) {
@@ -179,11 +267,87 @@ export class Daemon {
     }
   }
 
+  /** The boot environment was damaged and rebuilt (BootEnv contract): loud, and recorded. */
+  private envRecovered(s: PersistentState, slot: 'A' | 'B', e: { reason: string; keptAs: string | null }, picked: BootPick | undefined): PersistentState {
+    const now = this.now();
+    const v = picked?.verified;
+    const how = v
+      ? `slot ${slot} holds the verified image (version ${v.version ?? '?'}, md5 ${v.md5})`
+      : `no recorded image verified (state missing or slots changed): slot ${slot} is the first non-empty slot`;
+    const msg = `boot environment was damaged (${e.reason}) and rebuilt: booting slot ${slot}, ${how}${e.keptAs ? `; damaged copy kept as ${e.keptAs}` : ''}`;
+    this.log.error({ event: 'bootenv.recovered', reason: e.reason, keptAs: e.keptAs, slot, verified: v !== undefined && v !== null }, msg);
+    return withHistory({ ...s, lastError: { code: 'SLOT_BOOTENV_RECOVERED', message: msg, at: now } }, { at: now, event: 'bootenv-recovered', slot, detail: e.reason });
+  }
+
+  /**
+   * What runs is what was verified: the running and the staged slot are read back and
+   * compared with their records. Running slot changed → reported, its record describes the
+   * bytes it holds now (so no offer is UP_TO_DATE) and carries `mismatch`; staged slot
+   * changed → discarded. A staged image that verifies keeps the boot environment on it.
+   */
+  private async verifyAtStart(input: PersistentState, v: SlotVerifier): Promise<PersistentState> {
+    const { platform } = this.d;
+    let s = input;
+    const run = s.running;
+    if (run && !run.mismatch) {
+      const c = await v.check(run);
+      if (!c.ok) {
+        const now = this.now();
+        const actual = await platform.inspectSlot(run.slot);
+        const msg =
+          `running slot ${run.slot} does not hold the verified image (recorded md5 ${run.md5}, ${run.size} bytes; the slot now ${actual ? `md5 ${actual.md5}, ${actual.size} bytes` : 'is empty'}): ` +
+          `its MD5 is unknown, the next offer is installed into slot ${otherSlot(run.slot)}`;
+        this.log.error({ event: 'slot.mismatch', role: 'running', slot: run.slot, expectedMd5: run.md5, foundMd5: actual?.md5 ?? null }, msg);
+        const running = { ...run, md5: actual?.md5 ?? EMPTY_MD5, sha256: actual?.sha256 ?? null, size: actual?.size ?? 0, mismatch: { expectedMd5: run.md5, expectedSha256: run.sha256, at: now } };
+        s = withHistory({ ...s, running, lastError: { code: 'SLOT_RUNNING_MISMATCH', message: msg, at: now } }, { at: now, event: 'slot-mismatch', slot: run.slot, version: run.version, md5: run.md5, detail: msg });
+      }
+    }
+    const staged = s.staged;
+    if (staged) {
+      if (!(await v.check(staged)).ok) return this.discardStaged(s, 'at start');
+      const be = await platform.bootEnv.read();
+      if (be.next !== staged.slot) {
+        this.log.warn({ event: 'boot.restage', slot: staged.slot }, `staged image in slot ${staged.slot} verified, but the boot environment did not name it: switched back to it`);
+        await platform.bootEnv.setNext(staged.slot);
+      }
+    }
+    return s;
+  }
+
+  /** The staged slot does not hold what was verified: cancel the switch, empty it, forget it. */
+  private async discardStaged(s: PersistentState, when: string): Promise<PersistentState> {
+    const staged = s.staged;
+    if (!staged) return s;
+    const { platform } = this.d;
+    const now = this.now();
+    const be = await platform.bootEnv.read();
+    if (be.next === staged.slot && be.current !== staged.slot) await platform.bootEnv.setNext(be.current);
+    const w = await platform.slots.openWriter(staged.slot);
+    await w.abort();
+    const msg = `staged slot ${staged.slot} (version ${staged.version ?? '?'}) no longer holds the verified image (md5 ${staged.md5}) ${when}: discarded, the boot environment stays on slot ${be.current}`;
+    this.log.error({ event: 'slot.mismatch', role: 'staged', slot: staged.slot, expectedMd5: staged.md5 }, msg);
+    return withHistory({ ...s, staged: null, lastError: { code: 'SLOT_STAGED_MISMATCH', message: msg, at: now } }, { at: now, event: 'staged-discarded', slot: staged.slot, version: staged.version, md5: staged.md5, detail: msg });
+  }
+
+  /** Version and name of the image in a slot, from the factory image or the slot's version file. */
+  private async knownImage(
+    slot: 'A' | 'B',
+    content: { md5: string; size: number },
+    factory: () => Promise<Awaited<ReturnType<AgentPlatform['factoryImage']>>>,
+  ): Promise<{ version: string | null; file: string | null; from: string } | null> {
+    const f = await factory();
+    if (f && f.md5 === content.md5 && f.size === content.size) return { version: f.version, file: f.file, from: 'the factory image' };
+    const note = await this.d.platform.imageNote(slot);
+    if (note && note.md5 === content.md5) return { version: note.version, file: note.file, from: `version file of slot ${slot}` };
+    return null;
+  }
+
   /** No usable state: factory install on the very first start, else describe the slots. */
   private async rebuild(s: PersistentState, slot: 'A' | 'B', why: string): Promise<PersistentState> {
     const { platform } = this.d;
     const now = this.now();
     const content = await platform.inspectSlot(slot);
+    let factory: Awaited<ReturnType<AgentPlatform['factoryImage']>> | undefined;
     let running: ImageRecord;
     if (!content) {
       const f = await platform.installFactory(slot);
@@ -193,13 +357,21 @@ export class Daemon {
       running = { slot, md5: f.md5, sha256: f.sha256, size: f.size, version: f.version, file: f.file, source: 'factory', installedAt: now, offerKey: null };
       s = withHistory({ ...s, running }, { at: now, event: 'factory-install', slot, version: f.version, md5: f.md5 });
     } else {
-      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: null, file: null, source: 'rebuilt', installedAt: now, offerKey: null };
-      this.log.warn({ event: 'state.rebuilt', slot, md5: content.md5, why }, `state rebuilt from slot ${slot} (md5 ${content.md5}, version unknown)`);
-      s = withHistory({ ...s, running }, { at: now, event: 'rebuilt', slot, md5: content.md5, detail: `state ${why}` });
+      // The version, from what is known: the configured factory image if the slot holds it,
+      // else the slot's version file if it names these bytes.
+      const known = await this.knownImage(slot, content, () => (factory === undefined ? platform.factoryImage().then((f) => (factory = f)) : Promise.resolve(factory)));
+      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: known?.version ?? null, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null };
+      const v = running.version;
+      this.log.warn(
+        { event: 'state.rebuilt', slot, md5: content.md5, version: v, why },
+        `state rebuilt from slot ${slot} (md5 ${content.md5}, ${v ? `version ${v} (${known?.from})` : 'version unknown: offers are refused as possible downgrades unless policy.allowDowngrade'})`,
+      );
+      s = withHistory({ ...s, running }, { at: now, event: 'rebuilt', slot, version: v, md5: content.md5, detail: `state ${why}` });
     }
     const other = await platform.inspectSlot(otherSlot(slot));
     if (other) {
-      const rec: ImageRecord = { slot: otherSlot(slot), md5: other.md5, sha256: other.sha256, size: other.size, version: null, file: null, source: 'rebuilt', installedAt: now, offerKey: null };
+      const known = await this.knownImage(otherSlot(slot), other, () => (factory === undefined ? platform.factoryImage().then((f) => (factory = f)) : Promise.resolve(factory)));
+      const rec: ImageRecord = { slot: otherSlot(slot), md5: other.md5, sha256: other.sha256, size: other.size, version: known?.version ?? null, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null };
       const be = await platform.bootEnv.read();
       s = be.next === rec.slot && be.trial ? { ...s, staged: { ...rec, urgent: false, rebootRequestedAt: null }, previous: null } : { ...s, previous: rec, staged: null };
     }
@@ -210,7 +382,7 @@ export class Daemon {
     const c = this.d.config;
     if (this.trialPending) {
       this.timer(c.health.timeoutSeconds * 1000, () => {
-        if (!this.trialPending || this.finished) return;
+        if (!this.trialPending) return;
         const msg = `trial boot of slot ${this.state.running?.slot ?? '?'} got no DHCP lease within ${c.health.timeoutSeconds} s: rebooting (the boot environment falls back)`;
         this.log.error({ event: 'health.timeout' }, msg);
         void this.persist((s) => ({ ...s, lastError: { code: 'UPGRADE_HEALTH_TIMEOUT', message: msg, at: this.now() } })).then(() => this.activate('health check failed'));
@@ -218,8 +390,9 @@ export class Daemon {
     }
     if (this.d.once) {
       this.timer(c.dhcp.leaseTimeoutSeconds * 1000, () => {
-        if (this.lease || this.finished || this.trialPending) return;
+        if (this.lease || this.trialPending) return;
         this.log.error({ event: 'dhcp.timeout' }, `no DHCP lease within ${c.dhcp.leaseTimeoutSeconds} s`);
+        this.life.abort(new AgentError('DAEMON_STOPPING', 'no DHCP lease'));
         void this.persist((s) => ({ ...s, lastError: { code: 'DHCP_TIMEOUT', message: `no DHCP lease within ${c.dhcp.leaseTimeoutSeconds} s`, at: this.now() } }))
           .then(() => this.shutdown())
           .then(() => this.finish('no-lease'));
@@ -230,7 +403,7 @@ export class Daemon {
   // ---- DHCP events ------------------------------------------------------------------
 
   private onAck(lease: Lease): void {
-    if (this.finished || this.activating) return;
+    if (this.halted) return;
     this.lease = lease;
     this.offer = lease.option43;
     const now = this.now();
@@ -239,8 +412,9 @@ export class Daemon {
     }
     const masked = this.offer ? maskOffer(this.offer) : null;
     this.log.info({ event: 'dhcp.ack', address: lease.address, server: lease.serverId, offer: masked }, `DHCP ACK ${lease.address} from ${lease.serverId}${this.offer?.softwareFile ? `: offer ${this.offer.softwareFile}` : ''}`);
-    void (async () => {
+    const work = (async () => {
       await this.persist((s) => onAckState(s, masked, now, lease.option43Error));
+      if (this.halted) return;
       if (this.trialPending) {
         this.trialPending = false;
         await this.d.platform.bootEnv.markGood();
@@ -251,10 +425,11 @@ export class Daemon {
       await this.writeRuntimeNow();
       this.kick();
     })().catch((e: unknown) => this.fatal(e));
+    this.track(work);
   }
 
   private onLost(reason: string): void {
-    if (this.finished) return;
+    if (this.halted) return;
     this.lease = undefined;
     this.log.warn({ event: 'dhcp.lost', reason }, `DHCP lease lost: ${reason}`);
     void this.setPhase('waiting-for-lease');
@@ -263,23 +438,28 @@ export class Daemon {
   // ---- the evaluation loop ----------------------------------------------------------
 
   private kick(): void {
-    if (this.finished || this.activating) return;
+    if (this.halted) return;
     if (this.busy) {
       this.again = true;
       return;
     }
     this.busy = true;
-    void this.loop()
+    const work = this.loop()
       .catch((e: unknown) => this.fatal(e))
       .finally(() => {
         this.busy = false;
+        const reason = this.activateAfterLoop;
+        this.activateAfterLoop = undefined;
+        // activate() aborts `life` synchronously: no ACK or timer can start a loop before it.
+        if (reason !== undefined) void this.activate(reason);
       });
+    this.track(work);
   }
 
   private async loop(): Promise<void> {
     do {
       this.again = false;
-      if (this.finished || this.activating || !this.lease) return;
+      if (this.halted || !this.lease) return;
       const running = this.state.running;
       if (!running) throw new AgentError('STATE_INVALID', 'no running image record');
       const now = this.now();
@@ -293,17 +473,20 @@ export class Daemon {
         now,
       });
       await this.record(decision, now);
+      if (this.halted) return;
       switch (decision.action) {
         case 'fetch-software':
           await this.fetchSoftware(decision);
+          if (this.halted || this.activateAfterLoop !== undefined) return;
           this.again = true;
           break;
         case 'fetch-config':
           await this.fetchConfig(decision);
+          if (this.halted) return;
           this.again = true;
           break;
         case 'activate':
-          await this.activate('urgent upgrade offer');
+          this.activateAfterLoop = 'urgent upgrade offer';
           return;
         case 'wait':
           if (decision.until !== null) {
@@ -330,7 +513,8 @@ export class Daemon {
 
   private async idle(outcome: Outcome): Promise<void> {
     await this.setPhase('idle');
-    if (this.d.once) {
+    if (this.d.once && !this.halted) {
+      this.life.abort(new AgentError('DAEMON_STOPPING', `idle (${outcome})`));
       await this.shutdown();
       this.finish(outcome);
     }
@@ -341,6 +525,7 @@ export class Daemon {
       clearTimeout(this.retryTimer);
       this.timers.delete(this.retryTimer);
     }
+    if (this.halted) return;
     this.retryTimer = this.timer(Math.max(0, ms), () => {
       this.retryTimer = undefined;
       this.kick();
@@ -374,12 +559,13 @@ export class Daemon {
     const target = otherSlot(running.slot);
     // The inactive slot is about to be overwritten: forget what it held, durably, first.
     await this.persist((s) => ({ ...s, staged: null, previous: null }));
+    if (this.halted) return;
     this.log.info(
       { event: 'download.start', protocol: req.protocol, server: req.server, file: req.file, user: req.user, slot: target },
       `downloading ${req.protocol}://${req.server}/${req.file} into slot ${target}`,
     );
     const renderer = this.d.progress?.(`${req.protocol} ${d.file}`);
-    this.abort = new AbortController();
+    this.downloading = d.file;
     await this.setPhase('downloading');
     const onProgress = (p: TransferProgress): void => {
       renderer?.update(p);
@@ -390,31 +576,42 @@ export class Daemon {
     try {
       const r = await this.d.stage(
         { fetcher: this.d.fetchers[req.protocol], request: req, md5: d.md5, slots: this.d.platform.slots, bootEnv: this.d.platform.bootEnv, log: this.log },
-        { onProgress, signal: this.abort.signal },
+        { onProgress, signal: this.life.signal },
       );
       renderer?.done();
       const now = this.now();
+      // Recorded even when a stop or reboot came meanwhile: stage() switched the boot
+      // environment (it checks the signal right before), so the state must say so.
       await this.persist((s) => onStaged(s, { decision: d, protocol: req.protocol, result: r, now, elapsedMs: now - t0 }));
+      if (!this.finished) {
+        await this.d.platform
+          .noteImage(r.slot, { md5: r.md5, version: d.version, file: d.file })
+          .catch((e: unknown) => this.log.warn({ event: 'slot.note.failed', slot: r.slot, error: e instanceof Error ? e.message : String(e) }, `version file of slot ${r.slot} not written`));
+      }
       this.progress = null;
+      const activate = d.urgent && !this.halted;
       this.log.info(
         { event: 'staged', slot: r.slot, version: d.version, md5: r.md5, sha256: r.sha256, bytes: r.bytes, elapsedMs: now - t0, urgent: d.urgent },
-        `staged ${d.file} (version ${d.version ?? '?'}) in slot ${r.slot}, verified; ${d.urgent ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
+        `staged ${d.file} (version ${d.version ?? '?'}) in slot ${r.slot}, verified; ${activate ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
       );
-      if (d.urgent) await this.activate('urgent upgrade offer');
+      if (activate) this.activateAfterLoop = 'urgent upgrade offer';
     } catch (e) {
       renderer?.done();
       this.progress = null;
-      if (this.finished || this.abort.signal.aborted) return;
+      if (this.halted) {
+        this.log.info({ event: 'download.cancelled', file: d.file, slot: target }, `download of ${d.file} cancelled; slot ${target} discarded`);
+        return;
+      }
       await this.downloadFailed('software', d.offerKey, d.file, e);
     } finally {
-      this.abort = undefined;
+      this.downloading = undefined;
     }
   }
 
   private async fetchConfig(d: Extract<Decision, { action: 'fetch-config' }>): Promise<void> {
     const req = this.request(d.file);
     this.log.info({ event: 'config.download', protocol: req.protocol, server: req.server, file: req.file }, `downloading configuration ${req.file}`);
-    this.abort = new AbortController();
+    this.downloading = d.file;
     try {
       const r = await fetchConfigFile({
         fetcher: this.d.fetchers[req.protocol],
@@ -424,7 +621,7 @@ export class Daemon {
         ...(this.d.config.policy.configApplyCommand ? { applyCommand: this.d.config.policy.configApplyCommand } : {}),
         log: this.log,
         now: this.now,
-        signal: this.abort.signal,
+        signal: this.life.signal,
       });
       const rec = { file: r.file, md5: r.md5, size: r.bytes, path: r.path, fetchedAt: this.now() };
       await this.persist((s) =>
@@ -432,10 +629,10 @@ export class Daemon {
       );
       this.log.info({ event: 'config.fetched', file: rec.file, md5: rec.md5, path: rec.path }, `configuration ${rec.file} fetched and verified → ${rec.path}`);
     } catch (e) {
-      if (this.finished || this.abort.signal.aborted) return;
+      if (this.halted) return;
       await this.downloadFailed('config', d.offerKey, d.file, e);
     } finally {
-      this.abort = undefined;
+      this.downloading = undefined;
     }
   }
 
@@ -458,13 +655,22 @@ export class Daemon {
   // ---- activation -------------------------------------------------------------------------
 
   private async activate(reason: string): Promise<void> {
-    if (this.activating || this.finished) return;
-    this.activating = true;
+    if (this.halted) return;
+    const cancelled = this.downloading;
+    this.life.abort(new AgentError('DAEMON_REBOOTING', 'rebooting'));
     this.clearTimers();
-    this.abort?.abort(new AgentError('DAEMON_REBOOTING', 'rebooting'));
+    if (cancelled) this.log.info({ event: 'reboot.cancel-download', file: cancelled, reason }, `${reason}: cancelling the download of ${cancelled} first`);
+    await this.settle();
+    // What boots is what was verified: read the staged slot back once more.
+    const pending = this.state.staged;
+    if (pending && !(await new SlotVerifier(this.d.platform).check(pending)).ok) {
+      const discarded = await this.discardStaged(this.state, 'before the reboot');
+      await this.persist(() => discarded);
+    }
     const now = this.now();
     const staged = this.state.staged;
-    await this.persist((s) => onRebootRequested(s, reason, now));
+    // A state not loaded yet (a reboot asked for during a slow boot) is not written over.
+    if (this.booted) await this.persist((st) => onRebootRequested(st, reason, now));
     await this.setPhase('rebooting');
     try {
       await this.dhcpPort?.release();
@@ -496,13 +702,14 @@ export class Daemon {
   }
 
   private fatal(e: unknown): void {
+    if (this.finished) return;
     const err = asAgentError(e, 'DAEMON_INTERNAL', 'daemon');
     this.log.error({ event: 'daemon.error', code: err.code }, this.scrub(err.message));
     void this.persist((s) => ({ ...s, lastError: { code: err.code, message: this.scrub(err.message), at: this.now() } }))
       .catch(() => undefined)
       .then(() => {
         // Keep serving: the next ACK or timer tries again. In --once mode, stop.
-        if (this.d.once) return this.shutdown().then(() => this.finish('stopped'));
+        if (this.d.once && !this.halted) return this.stop('internal error');
         return undefined;
       });
   }
@@ -510,7 +717,7 @@ export class Daemon {
   private timer(ms: number, fn: () => void): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.timers.delete(t);
-      fn();
+      if (!this.halted) fn();
     }, ms);
     this.timers.add(t);
     return t;
@@ -523,6 +730,7 @@ export class Daemon {
   }
 
   private async persist(f: (s: PersistentState) => PersistentState): Promise<void> {
+    if (this.finished) return; // after the exit line nothing is written
     this.state = f(this.state);
     await this.d.store.save(this.state);
   }
@@ -569,4 +777,21 @@ function nothingOutcome(code: Extract<Decision, { action: 'nothing' }>['code']):
     case 'UNPARSEABLE_REFUSED':
       return 'refused';
   }
+}
+
+const LOG_METHODS: ReadonlySet<PropertyKey> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+/** `log` that drops every line once `closed()` is true (children too). */
+function gatedLogger(log: Logger, closed: () => boolean): Logger {
+  const noop = (): void => undefined;
+  return new Proxy(log, {
+    get(target, prop, receiver) {
+      if (LOG_METHODS.has(prop) && closed()) return noop;
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (prop === 'child' && typeof v === 'function') {
+        return (...args: unknown[]) => gatedLogger((v as (...a: unknown[]) => Logger).apply(target, args), closed);
+      }
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }

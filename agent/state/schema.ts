@@ -20,6 +20,11 @@ export const imageRecordSchema = z.object({
   source: z.enum(['factory', 'tftp', 'ftp', 'rebuilt']),
   installedAt: ms,
   offerKey: z.string().nullable(),
+  /**
+   * Set when the slot's bytes no longer matched the record at a start: md5/sha256/size then
+   * describe what the slot holds now, these the image that had been verified.
+   */
+  mismatch: z.object({ expectedMd5: md5, expectedSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(), at: ms }).optional(),
 });
 
 export const stagedImageSchema = imageRecordSchema.extend({
@@ -61,6 +66,10 @@ export const historyEventSchema = z.enum([
   'verify-failed',
   'gave-up',
   'config-fetched',
+  'stopped',
+  'slot-mismatch',
+  'staged-discarded',
+  'bootenv-recovered',
 ]);
 
 export const historyEntrySchema = z.object({

@@ -147,6 +147,10 @@ export async function fetchConfigFile(req: ConfigFileRequest): Promise<ConfigFil
         if (total > maxBytes) throw new AgentError('UPGRADE_CONFIG_TOO_LARGE', `config file ${file} is ${total} bytes, limit ${maxBytes}`, { file, bytes: total, maxBytes });
       },
     });
+    // Stopping or rebooting: nothing is stored or applied, even if the fetcher finished.
+    if (req.signal?.aborted) {
+      throw req.signal.reason instanceof AgentError ? req.signal.reason : new AgentError('UPGRADE_ABORTED', `config file ${file}: aborted`, { file });
+    }
     const d = sink.digest();
     if (d.md5 !== expected) {
       throw new AgentError('UPGRADE_CONFIG_MD5_MISMATCH', `config file ${file}: MD5 ${d.md5}, expected ${expected}`, { file, expected, actual: d.md5, bytes: d.bytes });

@@ -89,6 +89,11 @@ function decideSoftware(input: DecideInput): Decision {
   const current = parseVersion(running.version);
   let code: 'UPGRADE' | 'DOWNGRADE' | 'REINSTALL' | 'UNVERSIONED';
   let why: string;
+  if (!current && running.source === 'rebuilt' && !policy.allowDowngrade) {
+    // The state was rebuilt and the running version could not be recovered: any offer may
+    // be a downgrade, so the guard stays on whatever unparseableVersion says.
+    return { action: 'nothing', code: 'DOWNGRADE_REFUSED', reason: `running version unknown (state rebuilt from slot ${running.slot}): the offer may be a downgrade; policy allowDowngrade=false` };
+  }
   if (!offered || !current) {
     const which = !offered ? `offered file ${offer.softwareFile}` : `running image (slot ${running.slot})`;
     if (policy.unparseableVersion === 'refuse') {
@@ -105,7 +110,7 @@ function decideSoftware(input: DecideInput): Decision {
       code = 'DOWNGRADE';
       why = `downgrade ${current.text} → ${offered.text} allowed by policy`;
     } else if (c === 0) {
-      if (policy.sameVersion === 'refuse') {
+      if (policy.sameVersion === 'refuse' && !running.mismatch) {
         return { action: 'nothing', code: 'SAME_VERSION_REFUSED', reason: `offered ${offered.text} equals running version with a different MD5; policy sameVersion=refuse` };
       }
       code = 'REINSTALL';

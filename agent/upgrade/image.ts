@@ -18,6 +18,12 @@ export interface ImageRecord {
   installedAt: number;
   /** the offer it came from (softwareOfferKey), to reject it if it never boots healthy */
   offerKey: string | null;
+  /**
+   * The slot's bytes no longer matched the verified image at a start (md5/sha256/size then
+   * describe what the slot holds): its content is not what was verified, so an offer of any
+   * image is installed again (never UP_TO_DATE, never SAME_VERSION_REFUSED).
+   */
+  mismatch?: { expectedMd5: string; expectedSha256: string | null; at: number };
 }
 
 /** An image written to the inactive slot, boot env switched to it on trial. */

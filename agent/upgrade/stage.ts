@@ -10,7 +10,10 @@
  *   the size is announced; an unannounced stream that outgrows the slot is aborted);
  * - on any failure (transfer, MD5 mismatch on the stream or the read-back, ENOSPC → SLOT_NO_SPACE)
  *   the partial image is discarded (slot truncated to empty) and the boot environment is not
- *   switched; a pending switch to the slot being overwritten is cancelled before the first write.
+ *   switched; a pending switch to the slot being overwritten is cancelled before the first write;
+ * - an aborted `signal` (the agent stops or reboots) is checked before every step that changes
+ *   something (opening the slot, the read-back, the boot environment switch): once it is
+ *   aborted the slot is discarded and the boot environment is left as it is.
  */
 import { AgentError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -58,6 +61,13 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
   if (!isMd5Hex(expected)) {
     throw new AgentError('UPGRADE_MD5_INVALID', `expected MD5 is not 32 hex digits: ${JSON.stringify(req.md5.slice(0, 40))}`);
   }
+  const signal = opts.signal;
+  /** Throws the abort reason once the signal is aborted: no further side effect. */
+  const live = (): void => {
+    if (!signal?.aborted) return;
+    throw signal.reason instanceof AgentError ? signal.reason : new AgentError('UPGRADE_ABORTED', 'staging aborted', { file: req.request.file });
+  };
+  live();
   const boot = await req.bootEnv.read();
   if (boot.next === boot.current && boot.trial) {
     throw new AgentError('SLOT_TRIAL_UNCONFIRMED', `running slot ${boot.current} is still on trial: mark it good before staging over the fallback slot`, {
@@ -73,7 +83,9 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
   let writer: SlotWriter | undefined;
   const open = async (): Promise<SlotWriter> => {
     if (!writer) {
+      live();
       const b = await req.bootEnv.read();
+      live();
       if (b.next === target) {
         log.warn({ ...ctx }, `stage: cancelling the pending switch to slot ${target} before overwriting it`);
         await req.bootEnv.setNext(b.current);
@@ -94,7 +106,14 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
 
   // Synchronous once the writer is open (the slot writer buffers): the fetcher's hot path
   // (TFTP ACK) then needs no promise hop per block.
-  const slotSink: ByteSink = { write: (chunk) => (writer ? writer.write(chunk) : open().then((w) => w.write(chunk))) };
+  // Once the signal is aborted the slot takes no more bytes, even from a fetcher that does
+  // not watch the signal itself: its next write fails with the abort reason.
+  const slotSink: ByteSink = {
+    write: (chunk) => {
+      live();
+      return writer ? writer.write(chunk) : open().then((w) => w.write(chunk));
+    },
+  };
   const sink = new Md5Sink(slotSink);
   try {
     const result = await req.fetcher(req.request, sink, {
@@ -120,12 +139,14 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
         bytes: got.bytes,
       });
     }
+    live();
     const w = await open();
     const { bytes } = await w.commit();
     if (bytes !== got.bytes) {
       throw new AgentError('SLOT_IO', `slot ${target} committed ${bytes} bytes, ${got.bytes} were streamed`, { ...ctx });
     }
     await opts.beforeReadBack?.(target);
+    live();
     const back = await digestStream(req.slots.read(target, bytes));
     if (back.md5 !== expected || back.bytes !== bytes) {
       throw new AgentError('UPGRADE_MD5_MISMATCH', `slot ${target} read back with MD5 ${back.md5} (${back.bytes} bytes), expected ${expected}`, {
@@ -137,6 +158,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
       });
     }
     if (opts.activate !== false) {
+      live(); // the last moment a stop or reboot request can keep the boot environment as it is
       await req.bootEnv.setNext(target);
       log.info({ ...ctx }, `stage: boot environment → slot ${target} on trial`);
     }

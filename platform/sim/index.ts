@@ -16,12 +16,12 @@ import { AgentError } from '../../agent/errors.ts';
 import { silentLogger, type Logger } from '../../agent/log.ts';
 import { writeFileAtomic } from '../../agent/util/atomic-file.ts';
 import type { SlotName } from '../types.ts';
-import { SimBootEnv, simulateBoot, DEFAULT_MAX_TRIES, type BootOutcome } from './boot-env.ts';
+import { SimBootEnv, simulateBoot, DEFAULT_MAX_TRIES, type BootOutcome, type RecoverSlot } from './boot-env.ts';
 import { SimRebooter } from './reboot.ts';
 import { SimSlots, slotPath } from './slots.ts';
 
 export { SimBootEnv, simulateBoot, SimRebooter, SimSlots, slotPath };
-export type { BootOutcome };
+export type { BootOutcome, RecoverSlot };
 
 export const DEFAULT_SLOT_CAPACITY = 256 * 1024 * 1024;
 const PLATFORM_FILE = 'platform.json';
@@ -33,8 +33,8 @@ export interface SimPlatform {
   slots: SimSlots;
   bootEnv: SimBootEnv;
   rebooter: SimRebooter;
-  /** The bootloader step: call once at agent start. */
-  boot(): Promise<BootOutcome>;
+  /** The bootloader step: call once at agent start (`recover`: see BootEnv in platform/types.ts). */
+  boot(recover?: RecoverSlot): Promise<BootOutcome>;
 }
 
 export interface SimPlatformOptions {
@@ -86,16 +86,21 @@ export async function openSimPlatform(dir: string, opts: SimPlatformOptions = {}
     const fh = await open(slotPath(dir, s), 'a');
     await fh.close();
   }
-  const bootEnv = new SimBootEnv(dir, { maxTries });
-  await bootEnv.readFull(); // creates bootenv.json (A running) when missing
+  const log = opts.log ?? silentLogger();
+  const bootEnv = new SimBootEnv(dir, { maxTries, log, ...(opts.now ? { now: opts.now } : {}) });
+  await bootEnv.ensure(); // creates bootenv.json (A running) when missing; a damaged one is recovered by boot()
   const slots = new SimSlots(dir, { capacity, running: async () => (await bootEnv.read()).current });
-  const rebooter = new SimRebooter(dir, { log: opts.log ?? silentLogger(), exit: opts.exit, now: opts.now });
+  const rebooter = new SimRebooter(dir, { log, exit: opts.exit, now: opts.now });
   return {
     dir,
     capacity,
     slots,
     bootEnv,
     rebooter,
-    boot: () => simulateBoot(dir, { maxTries, now: opts.now }),
+    async boot(recover) {
+      const o = await simulateBoot(dir, { maxTries, log, ...(opts.now ? { now: opts.now } : {}), ...(recover ? { recover } : {}) });
+      await bootEnv.readFull(); // what the run-time recovery rebuilds from
+      return o;
+    },
   };
 }

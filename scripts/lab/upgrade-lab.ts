@@ -31,6 +31,8 @@ export interface UpgradeLabOptions {
   /** files served by TFTP and FTP (name → content) */
   files?: Record<string, Uint8Array>;
   ftp: { user: string; password: string };
+  /** vsftpd bytes/s per session (slow downloads); default unlimited */
+  ftpMaxRate?: number;
   leaseSeconds?: number;
   clients?: number;
   tag?: string;
@@ -137,7 +139,7 @@ export async function startUpgradeLab(opts: UpgradeLabOptions): Promise<UpgradeL
       });
     dhcpd = await startD(opts.classes);
     tftpd = await startTftpd(netns, serverNs, { root, address: serverIp });
-    vsftpd = await startVsftpd(netns, serverNs, { root, address: serverIp, user: opts.ftp.user, password: opts.ftp.password });
+    vsftpd = await startVsftpd(netns, serverNs, { root, address: serverIp, user: opts.ftp.user, password: opts.ftp.password, ...(opts.ftpMaxRate ? { maxRate: opts.ftpMaxRate } : {}) });
     const lab: UpgradeLab = {
       netns,
       tag,

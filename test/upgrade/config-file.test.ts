@@ -95,4 +95,19 @@ describe('fetchConfigFile', () => {
   it('rejects a malformed MD5', async () => {
     await expect(fetchConfigFile({ fetcher: fetcherOf('x'), request, md5: 'nothex', stateDir: state })).rejects.toSatisfy((e) => isAgentError(e, 'UPGRADE_MD5_INVALID'));
   });
+
+  it('a signal aborted during the download (stop/reboot): nothing is stored, even if the fetcher finishes', async () => {
+    const old = 'old=1\n';
+    await fetchConfigFile({ fetcher: fetcherOf(old), request, md5: md5(old), stateDir: state });
+    const text = 'new=2\n';
+    const ac = new AbortController();
+    const deaf: Fetcher = async (req, sink, o = {}) => {
+      ac.abort(new Error('stopping (test)'));
+      return fetcherOf(text)(req, sink, { ...o, signal: undefined });
+    };
+    const err = await fetchConfigFile({ fetcher: deaf, request, md5: md5(text), stateDir: state, signal: ac.signal }).catch((e: unknown) => e);
+    expect(isAgentError(err, 'UPGRADE_ABORTED')).toBe(true);
+    expect(await readFile(configPaths(state).current, 'utf8')).toBe(old);
+    expect((await readStoredConfig(state))?.md5).toBe(md5(old));
+  });
 });

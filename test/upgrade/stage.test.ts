@@ -123,6 +123,7 @@ describe('stage()', () => {
   });
 
   it('refuses to stage while the running slot is an unconfirmed trial (the other slot is the fallback)', async () => {
+    await writeFile(slotPath(dir, 'B'), 'image B'); // a bootloader boots no empty slot
     await p.bootEnv.setNext('B');
     await simulateBoot(dir); // running B on trial
     const image = randomBytes(1000);
@@ -163,5 +164,32 @@ describe('stage()', () => {
     const r = await stage({ fetcher: memoryFetcher(image), request, md5: md5(image), slots: p.slots, bootEnv: p.bootEnv }, { activate: false });
     expect(r.slot).toBe('B');
     expect(await p.bootEnv.read()).toEqual({ next: 'A', current: 'A', trial: false });
+  });
+
+  it('a signal aborted after the download (stop/reboot) keeps the boot env as it was and discards the slot', async () => {
+    const image = randomBytes(200_000);
+    const before = await snapshot();
+    const ac = new AbortController();
+    const err = await stage(
+      { fetcher: memoryFetcher(image), request, md5: md5(image), slots: p.slots, bootEnv: p.bootEnv },
+      { signal: ac.signal, beforeReadBack: () => ac.abort(new AgentError('DAEMON_STOPPING', 'stopping (test)')) },
+    ).catch((e: unknown) => e);
+    expect(isAgentError(err, 'DAEMON_STOPPING')).toBe(true);
+    const after = await snapshot();
+    expect(after.env).toBe(before.env);
+    expect(after.b.length).toBe(0);
+  });
+
+  it('an already aborted signal opens nothing: a pending switch and the inactive slot stay as they are', async () => {
+    const one = randomBytes(100_000);
+    await stage({ fetcher: memoryFetcher(one), request, md5: md5(one), slots: p.slots, bootEnv: p.bootEnv });
+    const before = await snapshot();
+    const ac = new AbortController();
+    ac.abort(new AgentError('DAEMON_REBOOTING', 'rebooting (test)'));
+    const err = await stage({ fetcher: memoryFetcher(randomBytes(1000)), request, md5: md5(one), slots: p.slots, bootEnv: p.bootEnv }, { signal: ac.signal }).catch((e: unknown) => e);
+    expect(isAgentError(err, 'DAEMON_REBOOTING')).toBe(true);
+    const after = await snapshot();
+    expect(after.env).toBe(before.env);
+    expect(after.b.equals(before.b)).toBe(true);
   });
 });

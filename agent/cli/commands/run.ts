@@ -10,6 +10,12 @@
  *   exit 3  gave-up (until the next DHCP ACK) | verify-failed | invalid-offer
  *   exit 1  no-lease (no DHCP lease within dhcp.leaseTimeoutSeconds)
  * An urgent upgrade ends the process through the sim reboot (exit 0) right after DHCPRELEASE.
+ *
+ * SIGTERM/SIGINT: the daemon cancels a download, discards the partial slot, leaves the boot
+ * environment alone, writes the state and resolves 'stopped' (exit 0) within about 2 s; the
+ * `exiting` line is the last thing logged. The process then ends at once even if a socket is
+ * still closing (EXIT_LINGER_MS), so nothing can happen after that line. A second signal
+ * while stopping ends the process immediately (exit 130/143).
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
@@ -31,6 +37,9 @@ interface RunOptions {
   factoryVersion?: string;
   resolvConf?: string;
 }
+
+/** After the exit line the process ends within this time even if a handle is still open. */
+export const EXIT_LINGER_MS = 200;
 
 export const OUTCOME_EXIT: Readonly<Record<Outcome, number>> = {
   'up-to-date': 0,
@@ -79,22 +88,35 @@ export function registerRun(program: Command): void {
           'net.resolvConf': o.resolvConf,
         },
       });
-      const log = createLogger({ format: config.log.format, level: config.log.level });
+      // The `exiting` line closes the log: whatever still runs after it (a socket closing)
+      // writes nothing.
+      let closed = false;
+      const log = createLogger({ format: config.log.format, level: config.log.level, destination: { write: (s: string) => (closed ? true : process.stderr.write(s)) } });
       log.info(
         { event: 'start', iface: config.iface, vendorClass: config.vendorClass, stateDir: config.stateDir, platform: config.platform.backend, once: o.once === true },
         `cpe-agent starting on ${config.iface} as ${config.vendorClass}`,
       );
       const daemon = await createDaemon(config, log, { once: o.once === true });
-      const onSignal = (sig: string): void => void daemon.stop(sig);
-      process.once('SIGTERM', () => onSignal('SIGTERM'));
-      process.once('SIGINT', () => onSignal('SIGINT'));
+      let signalled = false;
+      const onSignal = (sig: 'SIGTERM' | 'SIGINT'): void => {
+        if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143);
+        signalled = true;
+        void daemon.stop(sig);
+      };
+      process.on('SIGTERM', () => onSignal('SIGTERM'));
+      process.on('SIGINT', () => onSignal('SIGINT'));
       const outcome = await daemon.run();
       const run = daemon.snapshot.running;
       const staged = daemon.snapshot.staged;
       const img = staged ?? run;
       const where = img ? ` (${staged ? 'staged' : 'running'} slot ${img.slot} version ${img.version ?? '?'} md5 ${img.md5})` : '';
       log.info({ event: 'exit', outcome }, `exiting: ${outcome}`);
+      closed = true;
       process.stdout.write(`cpe-agent: ${outcome}${where}\n`);
-      process.exitCode = OUTCOME_EXIT[outcome];
+      const code = OUTCOME_EXIT[outcome];
+      process.exitCode = code;
+      // The daemon is finished; a socket still closing must not keep the process (and so
+      // the 2 s promise) hostage. stdout/stderr are synchronous for files and pipes.
+      setTimeout(() => process.exit(code), EXIT_LINGER_MS).unref();
     });
 }

@@ -69,6 +69,45 @@ describe('SimBootEnv', () => {
   });
 });
 
+describe('simulateBoot on a damaged environment (the BootEnv contract)', () => {
+  const damaged: Array<[string, string]> = [
+    ['unterminated', '{"next":"C"'],
+    ['zero bytes', ''],
+    ['empty', '\n'],
+    ['wrong values', JSON.stringify({ next: 'B', current: 'B', trial: false, tries: 0, maxTries: 0 })],
+    ['garbage', '\u0000\u00ff\u0013 not json'],
+  ];
+  for (const [kind, text] of damaged) {
+    it(`${kind}: boots the slot \`recover\` names, keeps the damaged file aside, writes a fresh env`, async () => {
+      await writeFile(join(dir, 'slot-B.img'), 'image B');
+      await writeFile(join(dir, 'bootenv.json'), text);
+      const reasons: string[] = [];
+      const b = await simulateBoot(dir, { recover: async (why) => (reasons.push(why), 'B') });
+      expect(b).toMatchObject({ slot: 'B', trial: false, envRecovered: { reason: reasons[0] } });
+      expect(reasons).toHaveLength(1);
+      expect(await readBootEnvFile(dir)).toMatchObject({ next: 'B', current: 'B', trial: false, tries: 0 });
+      const aside = (await readdir(dir)).filter((f) => f.startsWith('bootenv.json.damaged-'));
+      expect(aside).toHaveLength(1);
+      expect(await readFile(join(dir, aside[0] ?? ''), 'utf8')).toBe(text);
+    });
+  }
+
+  it('without a recover callback: the first non-empty slot (A first)', async () => {
+    await writeFile(join(dir, 'slot-B.img'), 'image B');
+    await writeFile(join(dir, 'bootenv.json'), '{');
+    expect(await simulateBoot(dir)).toMatchObject({ slot: 'B', envRecovered: { reason: expect.stringContaining('JSON') } });
+    await writeFile(join(dir, 'slot-A.img'), 'image A');
+    await writeFile(join(dir, 'bootenv.json'), '{');
+    expect(await simulateBoot(dir)).toMatchObject({ slot: 'A' });
+  });
+
+  it('an environment naming an empty slot: the bootloader falls back to the slot with an image', async () => {
+    await writeFile(join(dir, 'slot-A.img'), 'image A');
+    await new SimBootEnv(dir).setNext('B');
+    expect(await simulateBoot(dir)).toMatchObject({ slot: 'A', fellBackFrom: 'B', trial: false });
+  });
+});
+
 describe('SimRebooter', () => {
   it('records the reason, exits 0, and the next boot reports the reason once', async () => {
     const codes: number[] = [];
