@@ -11,7 +11,7 @@ import type { AgentConfig } from '../config/schema.ts';
 import type { Lease } from '../dhcp/lease.ts';
 import type { Option43Offer } from '../option43/types.ts';
 import type { PersistentState } from '../state/schema.ts';
-import type { RuntimePhase, RuntimeStatus } from '../status/model.ts';
+import { buildStatus, type RuntimePhase, type RuntimeStatus, type StatusSnapshot } from '../status/model.ts';
 import type { TransferProgress, TransferRequest } from '../transfer/types.ts';
 import type { AgentPlatform } from './platform.ts';
 import type { DhcpFactory, DhcpPort, Fetchers, ProgressFactory, StageFn } from './ports.ts';
@@ -109,6 +109,11 @@ export class Daemon {
     return this.state;
   }
 
+  /** The status model of this daemon, from memory (what `status --json` shows; SNMP reads it). */
+  status(): StatusSnapshot {
+    return buildStatus(this.state, this.finished ? null : this.runtime());
+  }
+
   /** Boots, starts DHCP and runs until stopped (or, with `once`, until idle). */
   async run(): Promise<Outcome> {
     const done = new Promise<Outcome>((resolve) => (this.resolveRun = resolve));
@@ -138,7 +143,7 @@ export class Daemon {
     return done;
   }
 
-  /** Hook for the local `reboot` command and (later) the SNMP reboot trigger. */
+  /** Hook for the local `reboot` command and the SNMP reboot trigger (docsDevResetNow). */
   async requestReboot(source: 'cli' | 'snmp' | 'urgent'): Promise<void> {
     await this.activate(source === 'urgent' ? 'urgent upgrade offer' : `reboot requested (${source})`);
   }
@@ -532,6 +537,19 @@ export class Daemon {
     await this.writeRuntimeNow();
   }
 
+  private runtime(): RuntimeStatus {
+    const l = this.lease;
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt,
+      updatedAt: this.lastRuntimeWrite,
+      phase: this.phase,
+      progress: this.progress,
+      lease: l ? { address: l.address, serverId: l.serverId, acquiredAt: l.acquiredAt, leaseSeconds: l.leaseSeconds } : null,
+      trial: this.trialPending,
+    };
+  }
+
   private async writeRuntimeThrottled(): Promise<void> {
     if (this.now() - this.lastRuntimeWrite < 1000) return;
     await this.writeRuntimeNow();
@@ -540,15 +558,7 @@ export class Daemon {
   private async writeRuntimeNow(): Promise<void> {
     if (this.finished) return;
     this.lastRuntimeWrite = this.now();
-    const l = this.lease;
-    await writeRuntime(this.d.store.dir, {
-      pid: process.pid,
-      startedAt: this.startedAt,
-      updatedAt: this.lastRuntimeWrite,
-      phase: this.phase,
-      progress: this.progress,
-      lease: l ? { address: l.address, serverId: l.serverId, acquiredAt: l.acquiredAt, leaseSeconds: l.leaseSeconds } : null,
-    }).catch((e: unknown) => this.log.debug({ error: e instanceof Error ? e.message : String(e) }, 'runtime file not written'));
+    await writeRuntime(this.d.store.dir, this.runtime()).catch((e: unknown) => this.log.debug({ error: e instanceof Error ? e.message : String(e) }, 'runtime file not written'));
   }
 }
 

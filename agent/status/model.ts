@@ -17,6 +17,8 @@ export interface RuntimeStatus {
   phase: RuntimePhase;
   progress: { file: string; bytes: number; total: number | null; rate: number } | null;
   lease: { address: string; serverId: string; acquiredAt: number; leaseSeconds: number } | null;
+  /** this boot is a trial of a newly staged slot (ends when DHCP binds) */
+  trial?: boolean;
 }
 
 /**
@@ -102,6 +104,8 @@ export interface StatusSnapshot {
     lease: RuntimeStatus['lease'];
     /** a daemon that is gone without a clean exit: its last recorded step and the files it left */
     lastSeen: { pid: number | null; phase: RuntimePhase | null; at: string | null; progress: RuntimeStatus['progress']; staleFiles: string[] } | null;
+    /** this boot is a trial of a newly staged slot (ends when DHCP binds) */
+    trial: boolean;
   };
   /** the state file: ok, missing (never ran), corrupt now, or rebuilt after it was corrupt */
   stateFile: { status: 'ok' | 'missing' | 'corrupt' | 'rebuilt'; detail: string | null; at: string | null };
@@ -207,6 +211,7 @@ export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, o
       progress: runtime?.progress ?? null,
       lease: runtime?.lease ?? null,
       lastSeen: lastSeenView(stale),
+      trial: runtime?.trial === true,
     },
     stateFile: stateFileView(s),
     bootCount: s.bootCount,
@@ -231,7 +236,7 @@ export function unknownStatus(file: StateFileRead = { kind: 'missing' }, stale: 
     lastOfferAt: null,
     lastDecision: null,
     config: null,
-    daemon: { running: false, pid: null, phase: null, progress: null, lease: null, lastSeen: lastSeenView(stale) },
+    daemon: { running: false, pid: null, phase: null, progress: null, lease: null, lastSeen: lastSeenView(stale), trial: false },
     stateFile: corrupt ? { status: 'corrupt', detail: file.reason, at: null } : { status: 'missing', detail: null, at: null },
     bootCount: 0,
     history: [],
