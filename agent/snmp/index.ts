@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { AgentConfig, SnmpConfig } from '../config/schema.ts';
 import { AgentError } from '../errors.ts';
 import type { StatusSnapshot } from '../status/model.ts';
-import { counterObjects, enterpriseObjects, resetObject, systemObjects, type SecurityCounters, type View } from './objects.ts';
+import { counterObjects, currentVersionObject, enterpriseObjects, resetObject, systemObjects, type SecurityCounters, type View } from './objects.ts';
 import { registerScalars } from './mib.ts';
 import { resetNow, type SnmpDaemon } from './actions.ts';
 import { startStandalone, type Standalone } from './standalone.ts';
@@ -60,7 +60,7 @@ export async function startSnmp(config: AgentConfig, daemon: SnmpDaemon, log: Lo
     Date.now(),
   );
   const mib = snmp.createMib();
-  registerScalars(mib, [...systemObjects(), ...counterObjects(), resetObject(), ...enterpriseObjects(cfg.enterpriseOid)], source, {
+  registerScalars(mib, [...systemObjects(), ...counterObjects(), resetObject(), currentVersionObject(), ...enterpriseObjects(cfg.enterpriseOid)], source, {
     docsDevResetNow: resetNow(daemon, slog),
   });
   standalone = await startStandalone(cfg, mib, sysName, slog);

@@ -101,6 +101,11 @@ export function resetObject(): ScalarDef {
   return { name: 'docsDevResetNow', oid: OID.docsDevResetNow, type: T.Integer, writable: true, get: () => FALSE };
 }
 
+/** docsDevSwCurrentVers (RFC 4639): the running image's version. */
+export function currentVersionObject(): ScalarDef {
+  return { name: 'docsDevSwCurrentVers', oid: `${OID.docsDevSoftware}.5`, type: T.OctetString, get: (v) => text(v.status.running?.version) };
+}
+
 /** CPE-AGENT-MIB: cpeAgentObjects = <enterprise>.1.1 */
 export function enterpriseObjects(enterprise: string): ScalarDef[] {
   const o = `${enterprise}.1.1`;
