@@ -4,7 +4,7 @@
  * config has an `snmp` section; nothing else imports this folder.
  */
 import { hostname } from 'node:os';
-import snmp from 'net-snmp';
+import { createMib } from './lib.ts';
 import type { Logger } from '../log.ts';
 import type { AgentConfig, SnmpConfig } from '../config/schema.ts';
 import { AgentError } from '../errors.ts';
@@ -59,7 +59,7 @@ export async function startSnmp(config: AgentConfig, daemon: SnmpDaemon, log: Lo
     },
     Date.now(),
   );
-  const mib = snmp.createMib();
+  const mib = createMib();
   registerScalars(mib, [...systemObjects(), ...counterObjects(), resetObject(), currentVersionObject(), ...enterpriseObjects(cfg.enterpriseOid)], source, {
     docsDevResetNow: resetNow(daemon, slog),
   });
