@@ -28,6 +28,7 @@ import { fetchConfigFile } from '../upgrade/config-file.ts';
 import { onAckState, onDownloadFailed, onRebootRequested, onStaged } from './transitions.ts';
 import { removeRuntime, writeRuntime } from '../status/files.ts';
 import { startControlServer, type ControlServer } from './control.ts';
+import { runManagementUpgrade, type ManagementUpgrade } from './management.ts';
 
 /** Why `run --once` ended (printed, and mapped to the exit code by the CLI). */
 export type Outcome =
@@ -146,6 +147,42 @@ export class Daemon {
   /** Hook for the local `reboot` command and the SNMP reboot trigger (docsDevResetNow). */
   async requestReboot(source: 'cli' | 'snmp' | 'urgent'): Promise<void> {
     await this.activate(source === 'urgent' ? 'urgent upgrade offer' : `reboot requested (${source})`);
+  }
+
+  /** SNMP docsDevSwAdminStatus upgradeFromMgt(1): agent/daemon/management.ts. Refused while busy. */
+  requestManagementUpgrade(req: ManagementUpgrade): void {
+    if (this.finished || this.activating || this.busy) throw new AgentError('UPGRADE_IN_PROGRESS', 'an upgrade or a reboot is in progress');
+    this.busy = true;
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    const port = {
+      log: this.log,
+      state: () => this.state,
+      persist: (f: (s: PersistentState) => PersistentState) => this.persist(f),
+      tftp: this.d.fetchers.tftp,
+      stage: this.d.stage,
+      platform: this.d.platform,
+      versionPattern: this.d.config.policy.versionPattern,
+      signal,
+      now: this.now,
+      setPhase: (p: RuntimePhase) => this.setPhase(p),
+      setProgress: (p: RuntimeStatus['progress']) => void ((this.progress = p), this.writeRuntimeThrottled()),
+      activate: (reason: string) => this.activate(reason),
+    };
+    void runManagementUpgrade(port, req)
+      .catch((e: unknown) => this.fatal(e))
+      .finally(() => {
+        this.busy = false;
+        this.abort = undefined;
+        if (this.again) this.kick();
+      });
+  }
+
+  /** SNMP docsDevSwAdminStatus allow(2)/ignore(3)ProvisioningUpgrade: persisted, overrides the config. */
+  async setIgnoreProvisioning(ignore: boolean): Promise<void> {
+    await this.persist((s) => ({ ...s, ignoreProvisioning: ignore }));
+    this.log.info({ event: 'policy.ignoreProvisioning', value: ignore, source: 'snmp' }, `provisioning upgrades ${ignore ? 'ignored' : 'allowed'} (SNMP)`);
+    this.kick();
   }
 
   /** Graceful stop (SIGTERM/SIGINT): aborts a download, keeps the lease (no RELEASE). */
@@ -292,7 +329,7 @@ export class Daemon {
         offer: this.offer,
         running,
         staged: this.state.staged,
-        policy: this.policy,
+        policy: { ...this.policy, ignoreProvisioning: this.state.ignoreProvisioning ?? this.policy.ignoreProvisioning },
         attempts: this.state.attempts,
         ...(this.d.config.policy.fetchConfig ? { config: { applied: this.state.config, attempts: this.state.configAttempts } } : {}),
         now,

@@ -12,6 +12,10 @@ import { FALSE, TRUE } from './objects.ts';
 export interface SnmpDaemon {
   status(): import('../status/model.ts').StatusSnapshot;
   requestReboot(source: 'snmp'): Promise<void>;
+  /** docsDevSwAdminStatus upgradeFromMgt(1); throws when an upgrade or reboot is in progress */
+  requestManagementUpgrade(req: { server: string; file: string }): void;
+  /** docsDevSwAdminStatus allow(2) / ignore(3) provisioning upgrades; persisted */
+  setIgnoreProvisioning(ignore: boolean): Promise<void>;
 }
 
 export function resetNow(daemon: SnmpDaemon, log: Logger): Writable {

@@ -13,6 +13,7 @@ import { counterObjects, currentVersionObject, enterpriseObjects, resetObject, s
 import { registerScalars } from './mib.ts';
 import { resetNow, type SnmpDaemon } from './actions.ts';
 import { startStandalone, type Standalone } from './standalone.ts';
+import { docsSoftware } from './docsis.ts';
 
 export type { SnmpDaemon } from './actions.ts';
 
@@ -60,10 +61,12 @@ export async function startSnmp(config: AgentConfig, daemon: SnmpDaemon, log: Lo
     Date.now(),
   );
   const mib = createMib();
-  registerScalars(mib, [...systemObjects(), ...counterObjects(), resetObject(), currentVersionObject(), ...enterpriseObjects(cfg.enterpriseOid)], source, {
+  const docs = docsSoftware(daemon, config.policy.ignoreProvisioning, slog);
+  registerScalars(mib, [...systemObjects(), ...counterObjects(), resetObject(), currentVersionObject(), ...docs.objects, ...enterpriseObjects(cfg.enterpriseOid)], source, {
     docsDevResetNow: resetNow(daemon, slog),
+    ...docs.writables,
   });
-  standalone = await startStandalone(cfg, mib, sysName, slog);
+  standalone = await startStandalone(cfg, mib, sysName, slog, (vbs) => docs.preview(vbs));
   const s = standalone;
   return { port: s.port, counters: s.guard.counters, close: () => s.close() };
 }

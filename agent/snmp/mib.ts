@@ -4,12 +4,12 @@
  * test pass and act on its commit pass only (net-snmp calls a set handler twice).
  */
 import snmp, { type ErrorStatusValue, type Mib, type MibRequest, type VarbindValue } from 'net-snmp';
-import type { ScalarDef, View, Value } from './objects.ts';
+import type { ScalarDef, View } from './objects.ts';
 
 /** A writable object: `test` returns an SNMP error status (0 = accept); `commit` acts. */
 export interface Writable {
   test(value: VarbindValue | undefined): ErrorStatusValue;
-  commit(value: Value): void;
+  commit(value: string | number): void;
 }
 
 export interface ViewSource {
@@ -48,13 +48,16 @@ export function registerScalars(mib: Mib, defs: readonly ScalarDef[], source: Vi
 }
 
 /**
- * SET type check the library lacks: it casts the value to the object's type (an OctetString
+ * Before the library processes a SET: the type check it lacks: it casts the value to the object's type (an OctetString
  * "1" would pass as Integer 1). A varbind whose BER type differs from the object's gets a
  * value that the library's cast rejects, so it answers wrongType and nothing is committed.
  */
-export function rejectWrongTypes(mib: Mib, varbinds: Array<{ oid: string; type: number; value: unknown }>): void {
+export function prepareSet(mib: Mib, varbinds: Array<{ oid: string; type: number; value: unknown }>): void {
   for (const vb of varbinds) {
     const node = mib.lookup(vb.oid);
     if (node && node.value !== undefined && node.valueType !== vb.type) vb.value = { wrongType: vb.type };
+    // The library turns an OCTET STRING into text with Buffer#toString() (UTF-8), which
+    // mangles binary values (an InetAddress); latin1 keeps every byte: handlers decode it.
+    else if (Buffer.isBuffer(vb.value)) vb.value = vb.value.toString('latin1');
   }
 }

@@ -10,9 +10,9 @@
 import type { StatusSnapshot, RuntimePhase } from '../status/model.ts';
 
 /** SMI types used here (the numbers are the BER tags net-snmp uses). */
-export const T = { Integer: 2, OctetString: 4, OID: 6, Counter32: 65, Gauge32: 66, TimeTicks: 67 } as const;
+export const T = { Integer: 2, OctetString: 4, OID: 6, IpAddress: 64, Counter32: 65, Gauge32: 66, TimeTicks: 67 } as const;
 export type SmiType = (typeof T)[keyof typeof T];
-export type Value = string | number;
+export type Value = string | number | Buffer;
 
 export interface View {
   status: StatusSnapshot;

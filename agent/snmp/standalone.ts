@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import type { SnmpConfig } from '../config/schema.ts';
 import { AgentError as CpeError } from '../errors.ts';
 import { AccessGuard } from './guard.ts';
-import { rejectWrongTypes } from './mib.ts';
+import { prepareSet } from './mib.ts';
 
 export interface Standalone {
   agent: Agent;
@@ -27,7 +27,8 @@ function engineId(cfg: SnmpConfig, sysName: string): string {
   return head + '04' + Buffer.from(sysName.slice(0, 27) || 'cpe-agent').toString('hex');
 }
 
-export async function startStandalone(cfg: SnmpConfig, mib: Mib, sysName: string, log: Logger): Promise<Standalone> {
+/** `beforeSet` sees each SET PDU's varbinds (after prepareSet) before the library tests them. */
+export async function startStandalone(cfg: SnmpConfig, mib: Mib, sysName: string, log: Logger, beforeSet?: (vbs: RequestMessage['pdu']['varbinds']) => void): Promise<Standalone> {
   const guard = new AccessGuard({
     v1: cfg.v1,
     communities: new Set([cfg.community.read, cfg.community.write].filter((c): c is string => c !== undefined)),
@@ -107,10 +108,11 @@ export async function startStandalone(cfg: SnmpConfig, mib: Mib, sysName: string
     acm.setUserAccess(u.name, u.access === 'read-write' ? snmp.AccessLevel.ReadWrite : snmp.AccessLevel.ReadOnly);
   }
 
-  // Type check of SET varbinds (see rejectWrongTypes), then the library's own processing.
+  // Type check and byte-safe strings for SET varbinds (see prepareSet), then the library's own processing.
   const setRequest = agent.setRequest.bind(agent);
   agent.setRequest = (sock: Socket, message: RequestMessage, rinfo: unknown): void => {
-    rejectWrongTypes(mib, message.pdu.varbinds);
+    prepareSet(mib, message.pdu.varbinds);
+    beforeSet?.(message.pdu.varbinds);
     setRequest(sock, message, rinfo);
   };
 

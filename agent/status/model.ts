@@ -3,7 +3,7 @@
  * are views of `StatusSnapshot`, built from the persistent state plus the daemon's
  * runtime file (phase, download progress). Pure: the caller reads the files.
  */
-import type { PersistentState, HistoryEntry, AgentErrorRecord } from '../state/schema.ts';
+import type { PersistentState, HistoryEntry, AgentErrorRecord, UpgradeOutcome } from '../state/schema.ts';
 import type { MaskedOffer } from '../upgrade/offer.ts';
 import type { SlotName } from '../../platform/types.ts';
 
@@ -110,6 +110,10 @@ export interface StatusSnapshot {
   /** the state file: ok, missing (never ran), corrupt now, or rebuilt after it was corrupt */
   stateFile: { status: 'ok' | 'missing' | 'corrupt' | 'rebuilt'; detail: string | null; at: string | null };
   bootCount: number;
+  /** how the last software upgrade ended (provisioning = DHCP offer, management = SNMP) */
+  upgrade: (Omit<UpgradeOutcome, 'at'> & { at: string }) | null;
+  /** policy.ignoreProvisioning as set over SNMP (docsDevSwAdminStatus); null: the config's */
+  ignoreProvisioning: boolean | null;
   history: Array<Omit<HistoryEntry, 'at'> & { at: string }>;
 }
 
@@ -215,6 +219,8 @@ export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, o
     },
     stateFile: stateFileView(s),
     bootCount: s.bootCount,
+    upgrade: s.upgrade ? { ...s.upgrade, at: iso(s.upgrade.at) ?? '' } : null,
+    ignoreProvisioning: s.ignoreProvisioning,
     history: s.history.slice(-historyLimit).map((h) => ({ ...h, at: iso(h.at) ?? '' })),
   };
 }
@@ -239,6 +245,8 @@ export function unknownStatus(file: StateFileRead = { kind: 'missing' }, stale: 
     daemon: { running: false, pid: null, phase: null, progress: null, lease: null, lastSeen: lastSeenView(stale), trial: false },
     stateFile: corrupt ? { status: 'corrupt', detail: file.reason, at: null } : { status: 'missing', detail: null, at: null },
     bootCount: 0,
+    upgrade: null,
+    ignoreProvisioning: null,
     history: [],
   };
 }

@@ -23,8 +23,17 @@ export function fixtureState(): PersistentState {
 export class FakeDaemon implements SnmpDaemon {
   state: PersistentState = fixtureState();
   reboots: string[] = [];
+  upgrades: Array<{ server: string; file: string }> = [];
+  phase: 'idle' | 'downloading' = 'idle';
   status(): StatusSnapshot {
-    return buildStatus(this.state, { pid: process.pid, startedAt: 0, updatedAt: 0, phase: 'idle', progress: null, lease: null, trial: false });
+    return buildStatus(this.state, { pid: process.pid, startedAt: 0, updatedAt: 0, phase: this.phase, progress: null, lease: null, trial: false });
+  }
+  requestManagementUpgrade(req: { server: string; file: string }): void {
+    this.upgrades.push(req);
+    this.phase = 'downloading';
+  }
+  async setIgnoreProvisioning(ignore: boolean): Promise<void> {
+    this.state = { ...this.state, ignoreProvisioning: ignore };
   }
   async requestReboot(source: 'snmp'): Promise<void> {
     this.reboots.push(source);

@@ -24,7 +24,8 @@ const SERVER = `${SUBNET}.1`;
 const tag = labTag();
 const FACTORY = pseudoRandomImage(300, 200_000);
 const NEW = pseudoRandomImage(301, 400_000);
-const F = { factory: 'ESH-3105_FW_1_02_00_20250101.bin', next: 'ESH-3105_FW_1_03_00_20261123.bin' };
+const MGMT = pseudoRandomImage(302, 8_000_000);
+const F = { factory: 'ESH-3105_FW_1_02_00_20250101.bin', next: 'ESH-3105_FW_1_03_00_20261123.bin', mgmt: 'FS-0900E_FW_1_04_00_20261201.bin' };
 const OFFER: Option43Offer = { protocol: 'tftp', server: SERVER, softwareFile: F.next, softwareMd5: md5Hex(NEW), flags: 0, urgent: false, unknown: [] };
 const SECRETS = { read: `rd-${tag}-x7`, write: `wr-${tag}-q9`, authKey: `auth-${tag}-k1`, privKey: `priv-${tag}-k2` };
 const USER = 'nms';
@@ -64,16 +65,16 @@ function cpeDir(name: string): string {
   return dir;
 }
 
-function args(dir: string, once: boolean): string[] {
+function args(dir: string, once: boolean, vc = 'ESH-3105'): string[] {
   return [
-    'run', '--config', join(dir, 'config.json'), '--iface', 'wan0', '--vendor-class', 'ESH-3105', '--platform', 'sim', '--state-dir', join(dir, 'state'),
+    'run', '--config', join(dir, 'config.json'), '--iface', 'wan0', '--vendor-class', vc, '--platform', 'sim', '--state-dir', join(dir, 'state'),
     '--sim-dir', join(dir, 'sim'), '--factory-image', join(dir, F.factory), '--resolv-conf', join(dir, 'resolv.conf'), '--log-format', 'json',
     ...(once ? ['--once'] : []),
   ];
 }
 
-function start(ns: string, dir: string, once = false): Run {
-  const child = spawn('ip', ['netns', 'exec', ns, AGENT, ...args(dir, once)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(ns: string, dir: string, once = false, vc?: string): Run {
+  const child = spawn('ip', ['netns', 'exec', ns, AGENT, ...args(dir, once, vc)], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -133,7 +134,7 @@ describeLab('SNMP with the Net-SNMP tools (dhcpd + tftpd-hpa, dist/cpe-agent on 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'csn-snmp-'));
     tools = await snmpTools();
-    lab = await startUpgradeLab({ prefix: 'csn', subnet: SUBNET, tag, clients: 2, classes: { 'ESH-3105': OFFER }, files: { [F.next]: NEW }, ftp: { user: `csn${tag}`, password: `pw-${tag}-unused` } });
+    lab = await startUpgradeLab({ prefix: 'csn', subnet: SUBNET, tag, clients: 3, classes: { 'ESH-3105': OFFER }, files: { [F.next]: NEW, [F.mgmt]: MGMT }, ftp: { user: `csn${tag}`, password: `pw-${tag}-unused` } });
   });
 
   afterAll(async () => {
@@ -200,8 +201,62 @@ describeLab('SNMP with the Net-SNMP tools (dhcpd + tftpd-hpa, dist/cpe-agent on 
     expect(status(dir)).toMatchObject({ running: { slot: 'B', version: '1.3.0' } });
   });
 
+  it('docsDevSoftware: upgradeFromMgt(1) of a missing file → failed(4), the error in CPE-AGENT-MIB; of a served file → inProgress, reboot into it, completeFromMgt(3), provisioning then ignored', async () => {
+    const dir = cpeDir('mgmt');
+    const ns = lab.clientNs[2] ?? '';
+    // FS-0900E has no class in this lab's dhcpd: a lease without option 43, no provisioning offer
+    const run = start(ns, dir, false, 'FS-0900E');
+    let addr = '';
+    await waitFor(() => {
+      try {
+        addr = status(dir).daemon.lease?.address ?? '';
+        return addr !== '' && status(dir).state === 'no-offer';
+      } catch {
+        return false;
+      }
+    }, 'a lease without an offer', 30_000, 200);
+    const SW = ['-m', '+DOCS-CABLE-DEVICE-MIB:CPE-AGENT-MIB'];
+    const server = `docsDevSwServerAddress.0 x ${SERVER.split('.').map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`.split(' ');
+    const get = async (...names: string[]): Promise<string[]> => (await tools.run('snmpget', [...SW, '-Oqv', ...v2(SECRETS.read, addr), ...names], lab.serverNs)).trim().split('\n');
+
+    const miss = await tools.run('snmpset', [...SW, ...v2(SECRETS.write, addr), 'docsDevSwAdminStatus.0', 'i', '1', 'docsDevSwServerAddressType.0', 'i', '1', ...server, 'docsDevSwFilename.0', 's', 'FS-0900E_FW_9_9_9_missing.bin'], lab.serverNs);
+    expect(miss).toContain('docsDevSwAdminStatus.0 = INTEGER: upgradeFromMgt(1)');
+    await waitFor(async () => (await get('docsDevSwOperStatus.0'))[0] === 'failed', 'OperStatus failed', 20_000, 200);
+    const [code, text] = await get('cpeLastErrorCode.0', 'cpeLastErrorText.0');
+    expect(code).toMatch(/^TFTP_(FILE_)?NOT_FOUND$/);
+    expect(text).toMatch(/not found/i);
+    expect(run.child.exitCode).toBeNull();
+    const http = await tools.try('snmpset', [...SW, ...v2(SECRETS.write, addr), 'docsDevSwServerTransportProtocol.0', 'i', '2'], lab.serverNs);
+    expect(http.stdout + http.stderr).toMatch(/wrongValue/);
+
+    const ok = await tools.run('snmpset', [...SW, ...v2(SECRETS.write, addr), 'docsDevSwServerAddressType.0', 'i', '1', ...server, 'docsDevSwFilename.0', 's', F.mgmt, 'docsDevSwAdminStatus.0', 'i', '1'], lab.serverNs);
+    expect(ok).toContain('docsDevSwAdminStatus.0 = INTEGER: upgradeFromMgt(1)');
+    const during = await tools.try('snmpget', [...SW, '-Oqv', ...v2(SECRETS.read, addr), 'docsDevSwOperStatus.0'], lab.serverNs);
+    expect(during.stdout.trim()).toBe('inProgress');
+    const busy = await tools.try('snmpset', [...SW, ...v2(SECRETS.write, addr), 'docsDevSwFilename.0', 's', 'other.bin'], lab.serverNs);
+    expect(busy.stdout + busy.stderr).toMatch(/inconsistentValue|Timeout/); // refused, or the agent is already rebooting
+    const d = await run.done;
+    expect(d.code).toBe(0);
+    const seq = d.events.map((e) => String(e.event)).filter((e) => ['mgmt.upgrade.start', 'mgmt.upgrade.staged', 'dhcp.release', 'reboot'].includes(e));
+    expect(seq).toEqual(['mgmt.upgrade.start', 'mgmt.upgrade.start', 'mgmt.upgrade.staged', 'dhcp.release', 'reboot']);
+
+    const next = start(ns, dir, false, 'FS-0900E');
+    await waitFor(() => {
+      try {
+        addr = status(dir).daemon.lease?.address ?? '';
+        return addr !== '' && status(dir).running?.slot === 'B';
+      } catch {
+        return false;
+      }
+    }, 'the new image to run', 30_000, 200);
+    expect(status(dir)).toMatchObject({ running: { slot: 'B', version: '1.4.0', md5: md5Hex(MGMT) } });
+    expect(await get('docsDevSwOperStatus.0', 'docsDevSwAdminStatus.0', 'docsDevSwCurrentVers.0')).toEqual(['completeFromMgt', 'ignoreProvisioningUpgrade', '"1.4.0"']);
+    next.child.kill('SIGTERM');
+    await next.done;
+  });
+
   it('no agent log and no status output contains a community or a v3 key', () => {
-    const texts = ['v2c', 'v3'].flatMap((n) => {
+    const texts = ['v2c', 'v3', 'mgmt'].flatMap((n) => {
       const dir = join(work, n);
       const logs = execFileSync('sh', ['-c', `cat ${dir}/agent-*.log`], { encoding: 'utf8' });
       return [logs, execFileSync(AGENT, ['status', '--json', '--state-dir', join(dir, 'state')], { encoding: 'utf8' })];
