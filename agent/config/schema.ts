@@ -59,7 +59,7 @@ export const snmpSchema = z
     sysLocation: z.string().max(255).default(''),
   })
   .superRefine((v, ctx) => {
-    if (v.community.read === undefined && v.community.write === undefined && v.users.length === 0) {
+    if (v.mode === 'standalone' && v.community.read === undefined && v.community.write === undefined && v.users.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'snmp needs a community (read/write) or a v3 user', path: ['community'] });
     }
     if (v.community.read !== undefined && v.community.read === v.community.write) {

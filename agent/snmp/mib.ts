@@ -12,6 +12,8 @@ export interface Writable {
   commit(value: string | number): void;
 }
 
+const AX = snmp.AgentXPduType;
+
 export interface ViewSource {
   /** the view for this request (cached by the caller for the current event-loop turn) */
   view(): View;
@@ -28,7 +30,14 @@ export function registerScalars(mib: Mib, defs: readonly ScalarDef[], source: Vi
       scalarType: def.type,
       maxAccess: def.writable ? snmp.MaxAccess['read-write'] : snmp.MaxAccess['read-only'],
       handler: (req: MibRequest) => {
-        if (req.operation === snmp.PduType.SetRequest && w) {
+        const op = req.operation;
+        // SNMP SetRequest (standalone; the library calls twice: test, then commit) or the AgentX
+        // TestSet / CommitSet / UndoSet PDUs (subagent)
+        if (w && (op === snmp.PduType.SetRequest || op === AX.TestSet || op === AX.CommitSet || op === AX.UndoSet)) {
+          if (op === AX.UndoSet) {
+            req.done();
+            return;
+          }
           if (req.testSet) {
             const err = w.test(req.setValue);
             req.done(err === snmp.ErrorStatus.NoError ? undefined : { errorStatus: err });

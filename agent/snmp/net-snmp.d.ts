@@ -83,6 +83,7 @@ declare module 'net-snmp' {
     addTableRow(name: string, row: VarbindValue[]): void;
     deleteTableRow(name: string, index: VarbindValue[]): void;
     lookup(oid: string): MibNode | null;
+    getAncestorProviderFromOid(oid: string): ProviderDefinition | null;
   }
 
   export interface User {
@@ -137,6 +138,42 @@ declare module 'net-snmp' {
     code?: number;
   }
 
+  export const AgentXPduType: {
+    Open: 1; Close: 2; Register: 3; Unregister: 4; Get: 5; GetNext: 6; GetBulk: 7; TestSet: 8; CommitSet: 9; UndoSet: 10;
+    CleanupSet: 11; Notify: 12; Ping: 13; IndexAllocate: 14; IndexDeallocate: 15; AddAgentCaps: 16; RemoveAgentCaps: 17; Response: 18;
+  };
+
+  export interface AgentXPduObject {
+    pduType: number;
+    sessionID: number;
+    packetID: number;
+    /** Response: the error status (e.g. 263 duplicateRegistration) */
+    error?: number;
+    index?: number;
+    varbinds?: Varbind[];
+  }
+
+  export const AgentXPdu: {
+    createFromVariables(vars: { pduType: number; sessionID?: number; rangeSubid?: number; timeout?: number; priority?: number; oid?: string; descr?: string; varbinds?: Varbind[] }): AgentXPduObject;
+  };
+
+  export interface Subagent {
+    socket: import('node:net').Socket;
+    sessionID: number;
+    requestPdus: Record<number, AgentXPduObject>;
+    open(cb: (err: Error | null, pdu?: AgentXPduObject) => void): void;
+    close(cb?: (err: Error | null) => void): void;
+    sendPdu(pdu: AgentXPduObject, cb: ((err: Error | null, pdu?: AgentXPduObject) => void) | null): void;
+    onMsg(buf: Buffer): void;
+    notify(oid: string, varbinds: Varbind[], cb: (err: Error | null, pdu?: AgentXPduObject) => void): void;
+    ping(cb: (err: Error | null, pdu?: AgentXPduObject) => void): void;
+    testSet(pdu: AgentXPduObject): void;
+    sendResponse(pdu: AgentXPduObject, varbinds?: Varbind[]): void;
+    getMib(): Mib;
+  }
+
+  export function createSubagent(opts: { master: string; masterPort: number | string; mib?: Mib; description?: string; timeout?: number }): Subagent;
+
   export function createAgent(opts: AgentOptions, cb: (err: AgentError | null, data?: unknown) => void, mib?: Mib): Agent;
   export function createMib(opts?: { addScalarDefaultsOnRegistration?: boolean }): Mib;
 
@@ -179,6 +216,9 @@ declare module 'net-snmp' {
     TrapType: typeof TrapType;
     createAgent: typeof createAgent;
     createMib: typeof createMib;
+    createSubagent: typeof createSubagent;
+    AgentXPdu: typeof AgentXPdu;
+    AgentXPduType: typeof AgentXPduType;
     createSession: typeof createSession;
     createV3Session: typeof createV3Session;
     isVarbindError: typeof isVarbindError;
