@@ -30,6 +30,20 @@ export const snmpUserSchema = z.strictObject({
   access: z.enum(['read', 'read-write']).default('read'),
 });
 
+/** A manager that receives notifications: v2c traps (community) or v3 informs (a configured user). */
+export const snmpNotifySchema = z.strictObject({
+  host: z.ipv4(),
+  port: z.number().int().min(1).max(65535).default(162),
+  version: z.enum(['v2c', 'v3']).default('v2c'),
+  /** v2c: the trap community (a secret) */
+  community: z.string().min(1).max(64).optional(),
+  /** v3: name of an entry of snmp.users (its keys are used) */
+  user: z.string().min(1).optional(),
+  /** v3 informs: retransmissions and timeout per try */
+  retries: z.number().int().min(0).max(10).default(3),
+  timeoutSeconds: seconds.default(2),
+});
+
 /** `snmp`: absent → no SNMP at all. */
 export const snmpSchema = z
   .strictObject({
@@ -50,6 +64,8 @@ export const snmpSchema = z
       .strictObject({ read: z.string().min(1).max(64).optional(), write: z.string().min(1).max(64).optional() })
       .prefault({}),
     users: z.array(snmpUserSchema).max(16).default([]),
+    /** managers that receive notifications (image staged, upgrade failed, rebooting, booted, rollback) */
+    notify: z.array(snmpNotifySchema).max(8).default([]),
     /** SNMPv3 engine ID (hex, 5..32 bytes); default: derived from the enterprise number and sysName */
     engineId: z.string().regex(/^([0-9a-fA-F]{2}){5,32}$/, 'hex, 5..32 bytes').optional(),
     /** our enterprise subtree; 32473 is the IANA number reserved for documentation (RFC 5612) */
@@ -69,6 +85,10 @@ export const snmpSchema = z
     v.users.forEach((u, i) => {
       if (names.has(u.name)) ctx.addIssue({ code: 'custom', message: `duplicate user ${u.name}`, path: ['users', i, 'name'] });
       names.add(u.name);
+    });
+    v.notify.forEach((n, i) => {
+      if (n.version === 'v2c' && n.community === undefined) ctx.addIssue({ code: 'custom', message: 'a v2c manager needs a community', path: ['notify', i, 'community'] });
+      if (n.version === 'v3' && (n.user === undefined || !names.has(n.user))) ctx.addIssue({ code: 'custom', message: 'a v3 manager needs the name of an entry of snmp.users', path: ['notify', i, 'user'] });
     });
   });
 

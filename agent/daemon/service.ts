@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Lease } from '../dhcp/lease.ts';
 import type { Option43Offer } from '../option43/types.ts';
-import type { PersistentState } from '../state/schema.ts';
+import type { HistoryEntry, PersistentState } from '../state/schema.ts';
 import { buildStatus, type RuntimePhase, type RuntimeStatus, type StatusSnapshot } from '../status/model.ts';
 import type { TransferProgress, TransferRequest } from '../transfer/types.ts';
 import type { AgentPlatform } from './platform.ts';
@@ -87,6 +87,7 @@ export class Daemon {
   private progress: RuntimeStatus['progress'] = null;
   private lastRuntimeWrite = 0;
   private readonly startedAt: number;
+  private readonly historyListeners: Array<(e: HistoryEntry) => void> = [];
 
   constructor(deps: DaemonDeps) {
     this.d = deps;
@@ -149,6 +150,11 @@ export class Daemon {
     await this.activate(source === 'urgent' ? 'urgent upgrade offer' : `reboot requested (${source})`);
   }
 
+  /** Called with each new history entry (staged, failed, reboot-requested, booted, fallback…): SNMP notifications. */
+  onHistory(fn: (e: HistoryEntry) => void): void {
+    this.historyListeners.push(fn);
+  }
+
   /** SNMP docsDevSwAdminStatus upgradeFromMgt(1): agent/daemon/management.ts. Refused while busy. */
   requestManagementUpgrade(req: ManagementUpgrade): void {
     if (this.finished || this.activating || this.busy) throw new AgentError('UPGRADE_IN_PROGRESS', 'an upgrade or a reboot is in progress');
@@ -200,6 +206,7 @@ export class Daemon {
     const { store, platform } = this.d;
     const loaded = await store.load(new Date(this.now()));
     let s = loaded.kind === 'ok' ? loaded.state : emptyState();
+    this.state = s; // persist() below reports the history entries the boot adds
     if (loaded.kind === 'corrupt') {
       s = { ...s, lastError: { code: 'STATE_CORRUPT', message: `state file was corrupt (${loaded.reason}); kept as ${loaded.movedTo}`, at: this.now() } };
     }
@@ -209,8 +216,7 @@ export class Daemon {
     for (const n of r.notes) this.log[n.level]({ event: 'boot.reconcile' }, n.msg);
     s = { ...r.state, platform: platform.ref };
     if (r.needsRebuild) s = await this.rebuild(s, facts.slot, loaded.kind);
-    this.state = s;
-    await store.save(s);
+    await this.persist(() => s);
     this.trialPending = facts.trial;
     const run = s.running;
     if (run) {
@@ -565,8 +571,14 @@ export class Daemon {
   }
 
   private async persist(f: (s: PersistentState) => PersistentState): Promise<void> {
+    const last = this.state.history.at(-1);
     this.state = f(this.state);
     await this.d.store.save(this.state);
+    const h = this.state.history;
+    if (this.historyListeners.length === 0 || h.at(-1) === last) return;
+    let i = h.length;
+    while (i > 0 && h[i - 1] !== last) i--;
+    for (const e of h.slice(i)) for (const fn of this.historyListeners) fn(e);
   }
 
   private async setPhase(p: RuntimePhase): Promise<void> {

@@ -16,6 +16,8 @@ export interface SnmpDaemon {
   requestManagementUpgrade(req: { server: string; file: string }): void;
   /** docsDevSwAdminStatus allow(2) / ignore(3) provisioning upgrades; persisted */
   setIgnoreProvisioning(ignore: boolean): Promise<void>;
+  /** each new history entry (notifications) */
+  onHistory(fn: (e: import('../state/schema.ts').HistoryEntry) => void): void;
 }
 
 export function resetNow(daemon: SnmpDaemon, log: Logger): Writable {

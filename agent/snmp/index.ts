@@ -15,6 +15,7 @@ import { prepareSet, registerScalars } from './mib.ts';
 import { resetNow, type SnmpDaemon } from './actions.ts';
 import { startStandalone, type Standalone } from './standalone.ts';
 import { docsSoftware } from './docsis.ts';
+import { createNotifier } from './notify.ts';
 
 export type { SnmpDaemon } from './actions.ts';
 
@@ -63,6 +64,8 @@ export async function startSnmp(config: AgentConfig, daemon: SnmpDaemon, log: Lo
     Date.now(),
   );
   const mib = createMib();
+  const notifier = createNotifier(cfg, () => daemon.status(), slog);
+  daemon.onHistory((e) => notifier.send(e));
   const docs = docsSoftware(daemon, config.policy.ignoreProvisioning, slog);
   const ours = [resetObject(), currentVersionObject(), ...docs.objects, ...enterpriseObjects(cfg.enterpriseOid)];
   const writables = { docsDevResetNow: resetNow(daemon, slog), ...docs.writables };
@@ -81,10 +84,10 @@ export async function startSnmp(config: AgentConfig, daemon: SnmpDaemon, log: Lo
       },
     });
     link.start();
-    return { port: 0, counters, agentx: link, close: () => link.close() };
+    return { port: 0, counters, agentx: link, close: () => (notifier.close(), link.close()) };
   }
   registerScalars(mib, [...systemObjects(), ...counterObjects(), ...ours], source, writables);
   standalone = await startStandalone(cfg, mib, sysName, slog, (vbs) => docs.preview(vbs));
   const s = standalone;
-  return { port: s.port, counters: s.guard.counters, close: () => s.close() };
+  return { port: s.port, counters: s.guard.counters, close: () => (notifier.close(), s.close()) };
 }

@@ -65,7 +65,7 @@ const slotNumber = (s: 'A' | 'B' | undefined): number => (s === 'A' ? 1 : s === 
 const gauge = (n: number): number => Math.max(0, Math.min(0xffffffff, Math.floor(n)));
 const text = (s: string | null | undefined): string => s ?? '';
 
-/** The system group (SNMPv2-MIB); sysObjectID is <enterprise>.2.1 (cpeAgentModem). */
+/** The system group (SNMPv2-MIB); sysObjectID is <enterprise>.1.2.1 (CPE-AGENT-MIB cpeAgentModem). */
 export function systemObjects(): ScalarDef[] {
   const s = OID.system;
   return [
@@ -75,7 +75,7 @@ export function systemObjects(): ScalarDef[] {
       type: T.OctetString,
       get: (v) => `cpe-agent ${v.model} running ${v.status.running?.version ?? 'unknown version'} (slot ${v.status.running?.slot ?? '?'})`,
     },
-    { name: 'sysObjectID', oid: `${s}.2`, type: T.OID, get: (v) => `${v.enterprise}.2.1` },
+    { name: 'sysObjectID', oid: `${s}.2`, type: T.OID, get: (v) => `${v.enterprise}.1.2.1` },
     { name: 'sysUpTime', oid: `${s}.3`, type: T.TimeTicks, get: (v) => gauge(v.uptimeTicks) },
     { name: 'sysContact', oid: `${s}.4`, type: T.OctetString, get: (v) => v.sysContact },
     { name: 'sysName', oid: `${s}.5`, type: T.OctetString, get: (v) => v.sysName },

@@ -32,6 +32,13 @@ export class FakeDaemon implements SnmpDaemon {
     this.upgrades.push(req);
     this.phase = 'downloading';
   }
+  listeners: Array<(e: import('../../agent/state/schema.ts').HistoryEntry) => void> = [];
+  onHistory(fn: (e: import('../../agent/state/schema.ts').HistoryEntry) => void): void {
+    this.listeners.push(fn);
+  }
+  emit(e: import('../../agent/state/schema.ts').HistoryEntry): void {
+    for (const fn of this.listeners) fn(e);
+  }
   async setIgnoreProvisioning(ignore: boolean): Promise<void> {
     this.state = { ...this.state, ignoreProvisioning: ignore };
   }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeLab } from '../helpers/prereq.ts';
 import { snmpTools, type SnmpTools } from '../../scripts/lab/snmp-tools.ts';
 import { currentVersionObject, enterpriseObjects, resetObject, systemObjects } from '../../agent/snmp/objects.ts';
+import { NOTIFICATIONS } from '../../agent/snmp/notify.ts';
 
 const MIBS = new URL('../../mibs/', import.meta.url).pathname;
 let t: SnmpTools;
@@ -33,11 +34,13 @@ describeLab('MIB files (smilint, snmptranslate)', ['smilint', 'snmptranslate'], 
     const out = await t.run('snmptranslate', ['-m', '+CPE-AGENT-MIB:DOCS-CABLE-DEVICE-MIB', '-IR', '-On', ...defs.map((d) => d.name)]);
     const oids = out.trim().split(/\n+/);
     expect(oids).toEqual(defs.map((d) => `.${d.oid}`));
+    const n = await t.run('snmptranslate', ['-m', '+CPE-AGENT-MIB', '-IR', '-On', ...Object.keys(NOTIFICATIONS), 'cpeAgentModem', 'cpeEventDetail']);
+    expect(n.trim().split(/\n+/)).toEqual([...Object.values(NOTIFICATIONS).map((i) => `.1.3.6.1.4.1.32473.1.4.0.${i}`), '.1.3.6.1.4.1.32473.1.2.1', '.1.3.6.1.4.1.32473.1.1.4.1']);
   });
 
   it('every OBJECT-TYPE in CPE-AGENT-MIB is served by the agent (and nothing else)', () => {
     const text = readFileSync(join(MIBS, 'CPE-AGENT-MIB.txt'), 'utf8');
     const declared = [...text.matchAll(/^(\w+) OBJECT-TYPE/gm)].map((m) => m[1]);
-    expect(declared.sort()).toEqual(enterpriseObjects('1.3.6.1.4.1.32473').map((d) => d.name).sort());
+    expect(declared.sort()).toEqual([...enterpriseObjects('1.3.6.1.4.1.32473').map((d) => d.name), 'cpeEventDetail'].sort());
   });
 });

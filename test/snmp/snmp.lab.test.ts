@@ -159,7 +159,7 @@ describeLab('SNMP with the Net-SNMP tools (dhcpd + tftpd-hpa, dist/cpe-agent on 
     expect(walk).toContain('CPE-AGENT-MIB::cpeDaemonPhase.0 = INTEGER: idle(6)');
     const sys = await tools.run('snmpwalk', [...v2(SECRETS.read, addr), 'system'], lab.serverNs);
     expect(sys).toContain('SNMPv2-MIB::sysDescr.0 = STRING: cpe-agent ESH-3105 running 1.2.0 (slot A)');
-    expect(sys).toContain('SNMPv2-MIB::sysObjectID.0 = OID: SNMPv2-SMI::enterprises.32473.2.1');
+    expect(sys).toContain('SNMPv2-MIB::sysObjectID.0 = OID: SNMPv2-SMI::enterprises.32473.1.2.1');
     expect(sys).toContain('SNMPv2-MIB::sysName.0 = STRING: v2c');
     const vers = await tools.run('snmpget', ['-m', '+DOCS-CABLE-DEVICE-MIB', '-Oqv', ...v2(SECRETS.read, addr), 'docsDevSwCurrentVers.0'], lab.serverNs);
     expect(vers.trim().replace(/"/g, '')).toBe(status(dir).running?.version);

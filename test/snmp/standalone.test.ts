@@ -53,7 +53,7 @@ describe('standalone SNMP agent', () => {
   it('system group and our objects come from the status model', async () => {
     const s = open(v2(port, 'pub-test'));
     expect(await value(s, '1.3.6.1.2.1.1.1.0')).toBe('cpe-agent ESH-3105 running 1.1.0 (slot A)');
-    expect(await value(s, '1.3.6.1.2.1.1.2.0')).toBe('1.3.6.1.4.1.32473.2.1');
+    expect(await value(s, '1.3.6.1.2.1.1.2.0')).toBe('1.3.6.1.4.1.32473.1.2.1');
     expect(await value(s, '1.3.6.1.2.1.1.5.0')).toBe('cpe-1');
     expect(await value(s, `${E}.2.2.0`)).toBe(daemon.status().running?.version);
     expect(await value(s, `${E}.2.3.0`)).toBe(RUNNING_MD5);
