@@ -10,6 +10,7 @@ declare -A PKG=(
   [tshark]=tshark [tcpdump]=tcpdump [in.tftpd]=tftpd-hpa [vsftpd]=vsftpd
   [snmpget]=snmp [curl]=curl [editcap]=wireshark-common [sysctl]=procps
   [ss]=iproute2 [useradd]=passwd [mount]=mount [unshare]=util-linux
+  [snmpd]=snmpd [snmptrapd]=snmptrapd [smilint]=smitools [snmptranslate]=snmp
 )
 have() { for d in /usr/sbin /usr/bin /sbin /bin; do [ -x "$d/$1" ] && return 0; done; return 1; }
 missing=()

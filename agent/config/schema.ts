@@ -19,6 +19,81 @@ export const simPlatformSchema = z.strictObject({
   factoryVersion: z.string().min(1).optional(),
 });
 
+/** SNMP v3 USM user: authPriv only (SHA-1 / SHA-256 authentication, AES-128 privacy). */
+export const snmpUserSchema = z.strictObject({
+  name: z.string().min(1).max(32),
+  authProtocol: z.enum(['sha', 'sha256']).default('sha256'),
+  /** passphrase, 8..64 characters (RFC 3414 minimum 8); a secret: never logged */
+  authKey: z.string().min(8).max(64),
+  privProtocol: z.enum(['aes']).default('aes'),
+  privKey: z.string().min(8).max(64),
+  access: z.enum(['read', 'read-write']).default('read'),
+});
+
+/** A manager that receives notifications: v2c traps (community) or v3 informs (a configured user). */
+export const snmpNotifySchema = z.strictObject({
+  host: z.ipv4(),
+  port: z.number().int().min(1).max(65535).default(162),
+  version: z.enum(['v2c', 'v3']).default('v2c'),
+  /** v2c: the trap community (a secret) */
+  community: z.string().min(1).max(64).optional(),
+  /** v3: name of an entry of snmp.users (its keys are used) */
+  user: z.string().min(1).optional(),
+  /** v3 informs: retransmissions and timeout per try */
+  retries: z.number().int().min(0).max(10).default(3),
+  timeoutSeconds: seconds.default(2),
+});
+
+/** `snmp`: absent → no SNMP at all. */
+export const snmpSchema = z
+  .strictObject({
+    /** standalone: our own agent on UDP; agentx: a subagent of a Net-SNMP `master agentx` snmpd */
+    mode: z.enum(['standalone', 'agentx']).default('standalone'),
+    listen: z
+      .strictObject({
+        address: z.ipv4().default('0.0.0.0'),
+        port: z.number().int().min(1).max(65535).default(161),
+      })
+      .prefault({}),
+    /** agentx: the master's socket, a unix path (`/var/agentx/master`) or `host:port` */
+    agentx: z.strictObject({ master: z.string().min(1).default('/var/agentx/master') }).prefault({}),
+    /** answer SNMPv1 requests (with the same communities) */
+    v1: z.boolean().default(false),
+    /** v1/v2c communities; no write access without `write` (both secrets: never logged) */
+    community: z
+      .strictObject({ read: z.string().min(1).max(64).optional(), write: z.string().min(1).max(64).optional() })
+      .prefault({}),
+    users: z.array(snmpUserSchema).max(16).default([]),
+    /** managers that receive notifications (image staged, upgrade failed, rebooting, booted, rollback) */
+    notify: z.array(snmpNotifySchema).max(8).default([]),
+    /** SNMPv3 engine ID (hex, 5..32 bytes); default: derived from the enterprise number and sysName */
+    engineId: z.string().regex(/^([0-9a-fA-F]{2}){5,32}$/, 'hex, 5..32 bytes').optional(),
+    /** our enterprise subtree; 32473 is the IANA number reserved for documentation (RFC 5612) */
+    enterpriseOid: z.string().regex(/^1\.3\.6\.1\.4\.1\.\d+$/, 'an OID under 1.3.6.1.4.1').default('1.3.6.1.4.1.32473'),
+    sysContact: z.string().max(255).default(''),
+    sysName: z.string().max(255).optional(),
+    sysLocation: z.string().max(255).default(''),
+  })
+  .superRefine((v, ctx) => {
+    if (v.mode === 'standalone' && v.community.read === undefined && v.community.write === undefined && v.users.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'snmp needs a community (read/write) or a v3 user', path: ['community'] });
+    }
+    if (v.community.read !== undefined && v.community.read === v.community.write) {
+      ctx.addIssue({ code: 'custom', message: 'read and write communities must differ', path: ['community', 'write'] });
+    }
+    const names = new Set<string>();
+    v.users.forEach((u, i) => {
+      if (names.has(u.name)) ctx.addIssue({ code: 'custom', message: `duplicate user ${u.name}`, path: ['users', i, 'name'] });
+      names.add(u.name);
+    });
+    v.notify.forEach((n, i) => {
+      if (n.version === 'v2c' && n.community === undefined) ctx.addIssue({ code: 'custom', message: 'a v2c manager needs a community', path: ['notify', i, 'community'] });
+      if (n.version === 'v3' && (n.user === undefined || !names.has(n.user))) ctx.addIssue({ code: 'custom', message: 'a v3 manager needs the name of an entry of snmp.users', path: ['notify', i, 'user'] });
+    });
+  });
+
+export type SnmpConfig = z.infer<typeof snmpSchema>;
+
 export const configSchema = z.strictObject({
   /** WAN interface the DHCP client runs on */
   iface: z.string().min(1).max(15).regex(/^[^\s/]+$/, 'not an interface name').default('wan0'),
@@ -99,6 +174,8 @@ export const configSchema = z.strictObject({
       timeoutSeconds: seconds.default(300),
     })
     .prefault({}),
+  /** SNMP management (agent/snmp); absent: no SNMP */
+  snmp: snmpSchema.optional(),
 });
 
 export type AgentConfig = z.infer<typeof configSchema>;

@@ -17,8 +17,8 @@ import type { Logger } from '../log.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Lease } from '../dhcp/lease.ts';
 import type { Option43Offer } from '../option43/types.ts';
-import type { PersistentState } from '../state/schema.ts';
-import type { RuntimePhase, RuntimeStatus } from '../status/model.ts';
+import type { HistoryEntry, PersistentState } from '../state/schema.ts';
+import { buildStatus, type RuntimePhase, type RuntimeStatus, type StatusSnapshot } from '../status/model.ts';
 import type { TransferProgress, TransferRequest } from '../transfer/types.ts';
 import type { AgentPlatform } from './platform.ts';
 import type { DhcpFactory, DhcpPort, Fetchers, ProgressFactory, StageFn } from './ports.ts';
@@ -39,6 +39,7 @@ import { SlotVerifier, pickBootSlot, type BootPick } from './integrity.ts';
 
 /** MD5 of zero bytes: what an empty slot "holds". */
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+import { runManagementUpgrade, type ManagementUpgrade } from './management.ts';
 
 /** Why `run --once` ended (printed, and mapped to the exit code by the CLI). */
 export type Outcome =
@@ -111,6 +112,7 @@ export class Daemon {
   private progress: RuntimeStatus['progress'] = null;
   private lastRuntimeWrite = 0;
   private readonly startedAt: number;
+  private readonly historyListeners: Array<(e: HistoryEntry) => void> = [];
 
   constructor(deps: DaemonDeps) {
     this.d = deps;
@@ -133,6 +135,11 @@ export class Daemon {
   /** Current persistent state (tests, SNMP views). */
   get snapshot(): PersistentState {
     return this.state;
+  }
+
+  /** The status model of this daemon, from memory (what `status --json` shows; SNMP reads it). */
+  status(): StatusSnapshot {
+    return buildStatus(this.state, this.finished ? null : this.runtime());
   }
 
   /** Boots, starts DHCP and runs until stopped (or, with `once`, until idle). */
@@ -177,6 +184,51 @@ export class Daemon {
    */
   async requestReboot(source: 'cli' | 'snmp' | 'urgent'): Promise<void> {
     await this.activate(source === 'urgent' ? 'urgent upgrade offer' : `reboot requested (${source})`);
+  }
+
+  /** Called with each new history entry (staged, failed, reboot-requested, booted, fallback…): SNMP notifications. */
+  onHistory(fn: (e: HistoryEntry) => void): void {
+    this.historyListeners.push(fn);
+  }
+
+  /** SNMP docsDevSwAdminStatus upgradeFromMgt(1): agent/daemon/management.ts. Refused while busy. */
+  requestManagementUpgrade(req: ManagementUpgrade): void {
+    if (this.halted || this.busy) throw new AgentError('UPGRADE_IN_PROGRESS', 'an upgrade or a reboot is in progress');
+    this.busy = true;
+    this.downloading = req.file;
+    const signal = this.life.signal;
+    const port = {
+      log: this.log,
+      state: () => this.state,
+      persist: (f: (s: PersistentState) => PersistentState) => this.persist(f),
+      tftp: this.d.fetchers.tftp,
+      stage: this.d.stage,
+      platform: this.d.platform,
+      versionPattern: this.d.config.policy.versionPattern,
+      signal,
+      now: this.now,
+      setPhase: (p: RuntimePhase) => this.setPhase(p),
+      setProgress: (p: RuntimeStatus['progress']) => void ((this.progress = p), this.writeRuntimeThrottled()),
+    };
+    let staged = false;
+    const work = runManagementUpgrade(port, req)
+      .then((r) => void (staged = r === 'staged'))
+      .catch((e: unknown) => this.fatal(e))
+      .finally(() => {
+        this.busy = false;
+        this.downloading = undefined;
+        // The reboot runs after the tracked work has ended (activate() waits for tracked work).
+        if (staged) void this.activate('management upgrade (SNMP docsDevSwAdminStatus)');
+        else if (this.again) this.kick();
+      });
+    this.track(work);
+  }
+
+  /** SNMP docsDevSwAdminStatus allow(2)/ignore(3)ProvisioningUpgrade: persisted, overrides the config. */
+  async setIgnoreProvisioning(ignore: boolean): Promise<void> {
+    await this.persist((s) => ({ ...s, ignoreProvisioning: ignore }));
+    this.log.info({ event: 'policy.ignoreProvisioning', value: ignore, source: 'snmp' }, `provisioning upgrades ${ignore ? 'ignored' : 'allowed'} (SNMP)`);
+    this.kick();
   }
 
   /** True once stop() or a reboot began: nothing new starts. */
@@ -237,6 +289,7 @@ export class Daemon {
     const { store, platform } = this.d;
     const loaded = await store.load(new Date(this.now()));
     let s = loaded.kind === 'ok' ? loaded.state : emptyState();
+    this.state = s; // persist() below reports the history entries the boot adds
     if (loaded.kind === 'corrupt') {
       s = { ...s, lastError: { code: 'STATE_CORRUPT', message: `state file was corrupt (${loaded.reason}); kept as ${loaded.movedTo}`, at: this.now() } };
     }
@@ -254,8 +307,7 @@ export class Daemon {
     s = { ...r.state, platform: platform.ref };
     if (r.needsRebuild) s = await this.rebuild(s, facts.slot, loaded.kind);
     else s = await this.verifyAtStart(s, verifier);
-    this.state = s;
-    await store.save(s);
+    await this.persist(() => s);
     this.booted = true;
     this.trialPending = facts.trial;
     const run = s.running;
@@ -467,7 +519,7 @@ export class Daemon {
         offer: this.offer,
         running,
         staged: this.state.staged,
-        policy: this.policy,
+        policy: { ...this.policy, ignoreProvisioning: this.state.ignoreProvisioning ?? this.policy.ignoreProvisioning },
         attempts: this.state.attempts,
         ...(this.d.config.policy.fetchConfig ? { config: { applied: this.state.config, attempts: this.state.configAttempts } } : {}),
         now,
@@ -731,13 +783,32 @@ export class Daemon {
 
   private async persist(f: (s: PersistentState) => PersistentState): Promise<void> {
     if (this.finished) return; // after the exit line nothing is written
+    const last = this.state.history.at(-1);
     this.state = f(this.state);
     await this.d.store.save(this.state);
+    const h = this.state.history;
+    if (this.historyListeners.length === 0 || h.at(-1) === last) return;
+    let i = h.length;
+    while (i > 0 && h[i - 1] !== last) i--;
+    for (const e of h.slice(i)) for (const fn of this.historyListeners) fn(e);
   }
 
   private async setPhase(p: RuntimePhase): Promise<void> {
     this.phase = p;
     await this.writeRuntimeNow();
+  }
+
+  private runtime(): RuntimeStatus {
+    const l = this.lease;
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt,
+      updatedAt: this.lastRuntimeWrite,
+      phase: this.phase,
+      progress: this.progress,
+      lease: l ? { address: l.address, serverId: l.serverId, acquiredAt: l.acquiredAt, leaseSeconds: l.leaseSeconds } : null,
+      trial: this.trialPending,
+    };
   }
 
   private async writeRuntimeThrottled(): Promise<void> {
@@ -748,15 +819,7 @@ export class Daemon {
   private async writeRuntimeNow(): Promise<void> {
     if (this.finished) return;
     this.lastRuntimeWrite = this.now();
-    const l = this.lease;
-    await writeRuntime(this.d.store.dir, {
-      pid: process.pid,
-      startedAt: this.startedAt,
-      updatedAt: this.lastRuntimeWrite,
-      phase: this.phase,
-      progress: this.progress,
-      lease: l ? { address: l.address, serverId: l.serverId, acquiredAt: l.acquiredAt, leaseSeconds: l.leaseSeconds } : null,
-    }).catch((e: unknown) => this.log.debug({ error: e instanceof Error ? e.message : String(e) }, 'runtime file not written'));
+    await writeRuntime(this.d.store.dir, this.runtime()).catch((e: unknown) => this.log.debug({ error: e instanceof Error ? e.message : String(e) }, 'runtime file not written'));
   }
 }
 

@@ -51,6 +51,7 @@ export function onDownloadFailed(s: PersistentState, f: DownloadFailure): { stat
   const field = f.part === 'software' ? 'attempts' : 'configAttempts';
   const a = permanent ? recordVerifyFailure(s[field], f.offerKey, f.code, f.now) : recordFailure(s[field], f.offerKey, f.code, f.now, f.retry, f.rand);
   let n: PersistentState = { ...s, [field]: a, lastError: { code: f.code, message: f.message, at: f.now } };
+  if (f.part === 'software') n = { ...n, upgrade: { source: 'provisioning', result: 'failed', file: f.file, server: null, at: f.now } };
   n = withHistory(n, { at: f.now, event: permanent ? 'verify-failed' : 'download-failed', detail: `${f.file}: ${f.code}` });
   if (a.gaveUp) n = withHistory(n, { at: f.now, event: 'gave-up', detail: `${a.failures} failed attempts for ${f.file}; waiting for the next DHCP ACK` });
   return { state: n, permanent };
@@ -80,7 +81,7 @@ export function onStaged(s: PersistentState, x: Staged): PersistentState {
     rebootRequestedAt: null,
   };
   return withHistory(
-    { ...s, staged, attempts: recordSuccess(s.attempts, d.offerKey), lastError: null },
+    { ...s, staged, attempts: recordSuccess(s.attempts, d.offerKey), lastError: null, upgrade: { source: 'provisioning', result: 'complete', file: d.file, server: null, at: x.now } },
     { at: x.now, event: 'staged', slot: staged.slot, version: d.version, md5: staged.md5, detail: `${x.protocol} ${d.file} ${x.result.bytes} bytes in ${x.elapsedMs} ms` },
   );
 }

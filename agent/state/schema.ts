@@ -85,6 +85,15 @@ export const agentErrorRecordSchema = z.object({ code: z.string(), message: z.st
 
 export const decisionRecordSchema = z.object({ action: z.string(), code: z.string(), reason: z.string(), at: ms });
 
+/** How the last software upgrade ended (docsDevSwOperStatus): from the DHCP offer or an SNMP manager. */
+export const upgradeOutcomeSchema = z.object({
+  source: z.enum(['provisioning', 'management']),
+  result: z.enum(['complete', 'failed']),
+  file: z.string(),
+  server: z.string().nullable(),
+  at: ms,
+});
+
 export const platformRefSchema = z.object({ backend: z.literal('sim'), dir: z.string() });
 
 export const persistentStateSchema = z.object({
@@ -104,6 +113,10 @@ export const persistentStateSchema = z.object({
   bootCount: z.number().int().nonnegative(),
   /** the platform the daemon last ran with (lets `reboot` work without a daemon) */
   platform: platformRefSchema.nullable(),
+  /** the last software upgrade's outcome (absent in files written before it existed) */
+  upgrade: upgradeOutcomeSchema.nullable().default(null),
+  /** policy.ignoreProvisioning as set over SNMP (docsDevSwAdminStatus); null: the config's */
+  ignoreProvisioning: z.boolean().nullable().default(null),
 });
 
 export type PersistentState = z.infer<typeof persistentStateSchema>;
@@ -111,6 +124,7 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 export type AgentErrorRecord = z.infer<typeof agentErrorRecordSchema>;
 export type PlatformRef = z.infer<typeof platformRefSchema>;
+export type UpgradeOutcome = z.infer<typeof upgradeOutcomeSchema>;
 
 /** Upper bound of the history kept in the file (oldest dropped first). */
 export const HISTORY_MAX = 200;

@@ -35,6 +35,8 @@ export function emptyState(): PersistentState {
     history: [],
     bootCount: 0,
     platform: null,
+    upgrade: null,
+    ignoreProvisioning: null,
   };
 }
 

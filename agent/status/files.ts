@@ -20,6 +20,7 @@ const runtimeSchema = z.object({
   phase: z.enum(['starting', 'waiting-for-lease', 'deciding', 'downloading', 'staging', 'idle', 'waiting', 'rebooting', 'stopped']),
   progress: z.object({ file: z.string(), bytes: z.number(), total: z.number().nullable(), rate: z.number() }).nullable(),
   lease: z.object({ address: z.string(), serverId: z.string(), acquiredAt: z.number(), leaseSeconds: z.number() }).nullable(),
+  trial: z.boolean().optional(),
 });
 
 export async function writeRuntime(stateDir: string, rt: RuntimeStatus): Promise<void> {

@@ -3,7 +3,7 @@
  * are views of `StatusSnapshot`, built from the persistent state plus the daemon's
  * runtime file (phase, download progress). Pure: the caller reads the files.
  */
-import type { PersistentState, HistoryEntry, AgentErrorRecord } from '../state/schema.ts';
+import type { PersistentState, HistoryEntry, AgentErrorRecord, UpgradeOutcome } from '../state/schema.ts';
 import type { MaskedOffer } from '../upgrade/offer.ts';
 import type { SlotName } from '../../platform/types.ts';
 
@@ -17,6 +17,8 @@ export interface RuntimeStatus {
   phase: RuntimePhase;
   progress: { file: string; bytes: number; total: number | null; rate: number } | null;
   lease: { address: string; serverId: string; acquiredAt: number; leaseSeconds: number } | null;
+  /** this boot is a trial of a newly staged slot (ends when DHCP binds) */
+  trial?: boolean;
 }
 
 /**
@@ -102,10 +104,16 @@ export interface StatusSnapshot {
     lease: RuntimeStatus['lease'];
     /** a daemon that is gone without a clean exit: its last recorded step and the files it left */
     lastSeen: { pid: number | null; phase: RuntimePhase | null; at: string | null; progress: RuntimeStatus['progress']; staleFiles: string[] } | null;
+    /** this boot is a trial of a newly staged slot (ends when DHCP binds) */
+    trial: boolean;
   };
   /** the state file: ok, missing (never ran), corrupt now, or rebuilt after it was corrupt */
   stateFile: { status: 'ok' | 'missing' | 'corrupt' | 'rebuilt'; detail: string | null; at: string | null };
   bootCount: number;
+  /** how the last software upgrade ended (provisioning = DHCP offer, management = SNMP) */
+  upgrade: (Omit<UpgradeOutcome, 'at'> & { at: string }) | null;
+  /** policy.ignoreProvisioning as set over SNMP (docsDevSwAdminStatus); null: the config's */
+  ignoreProvisioning: boolean | null;
   history: Array<Omit<HistoryEntry, 'at'> & { at: string }>;
 }
 
@@ -207,9 +215,12 @@ export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, o
       progress: runtime?.progress ?? null,
       lease: runtime?.lease ?? null,
       lastSeen: lastSeenView(stale),
+      trial: runtime?.trial === true,
     },
     stateFile: stateFileView(s),
     bootCount: s.bootCount,
+    upgrade: s.upgrade ? { ...s.upgrade, at: iso(s.upgrade.at) ?? '' } : null,
+    ignoreProvisioning: s.ignoreProvisioning,
     history: s.history.slice(-historyLimit).map((h) => ({ ...h, at: iso(h.at) ?? '' })),
   };
 }
@@ -231,9 +242,11 @@ export function unknownStatus(file: StateFileRead = { kind: 'missing' }, stale: 
     lastOfferAt: null,
     lastDecision: null,
     config: null,
-    daemon: { running: false, pid: null, phase: null, progress: null, lease: null, lastSeen: lastSeenView(stale) },
+    daemon: { running: false, pid: null, phase: null, progress: null, lease: null, lastSeen: lastSeenView(stale), trial: false },
     stateFile: corrupt ? { status: 'corrupt', detail: file.reason, at: null } : { status: 'missing', detail: null, at: null },
     bootCount: 0,
+    upgrade: null,
+    ignoreProvisioning: null,
     history: [],
   };
 }

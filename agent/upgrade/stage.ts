@@ -24,8 +24,11 @@ import { otherSlot, type BootEnv, type SlotName, type SlotWriter, type Slots } f
 export interface StageRequest {
   fetcher: Fetcher;
   request: TransferRequest;
-  /** expected MD5 of the image (option 43 sub-option 6), 32 hex digits */
-  md5: string;
+  /**
+   * expected MD5 of the image (option 43 sub-option 6), 32 hex digits; null when none is known
+   * (an SNMP management upgrade): the stream's MD5 is then the reference of the read-back
+   */
+  md5: string | null;
   slots: Slots;
   bootEnv: BootEnv;
   log?: Logger;
@@ -57,9 +60,9 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
   const log = req.log ?? silentLogger();
   const now = req.now ?? Date.now;
   const started = now();
-  const expected = req.md5.trim().toLowerCase();
-  if (!isMd5Hex(expected)) {
-    throw new AgentError('UPGRADE_MD5_INVALID', `expected MD5 is not 32 hex digits: ${JSON.stringify(req.md5.slice(0, 40))}`);
+  const wanted = req.md5 === null ? null : req.md5.trim().toLowerCase();
+  if (wanted !== null && !isMd5Hex(wanted)) {
+    throw new AgentError('UPGRADE_MD5_INVALID', `expected MD5 is not 32 hex digits: ${JSON.stringify((req.md5 ?? "").slice(0, 40))}`);
   }
   const signal = opts.signal;
   /** Throws the abort reason once the signal is aborted: no further side effect. */
@@ -78,7 +81,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
   const capacity = await req.slots.capacity(target);
   const file = req.request.file;
   const ctx = { slot: target, file, server: req.request.server, protocol: req.request.protocol };
-  log.info({ ...ctx, capacity, md5: expected }, `stage: ${file} → slot ${target}`);
+  log.info({ ...ctx, capacity, md5: wanted }, `stage: ${file} → slot ${target}`);
 
   let writer: SlotWriter | undefined;
   const open = async (): Promise<SlotWriter> => {
@@ -130,6 +133,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
       throw new AgentError('UPGRADE_TRANSFER_INCONSISTENT', `fetcher reported ${result.bytes} bytes, sink received ${got.bytes}`, { ...ctx });
     }
     if (got.bytes === 0) throw new AgentError('UPGRADE_IMAGE_EMPTY', `image ${file} is empty`, { ...ctx });
+    const expected = wanted ?? got.md5;
     if (got.md5 !== expected) {
       throw new AgentError('UPGRADE_MD5_MISMATCH', `image ${file}: MD5 ${got.md5} on the stream, expected ${expected}`, {
         ...ctx,

@@ -94,6 +94,25 @@ describe('stage()', () => {
     expect((await snapshot()).env).toBe(before.env);
   });
 
+  it('no expected MD5 (SNMP management upgrade): the stream MD5 is recorded and the read-back checked against it', async () => {
+    const image = randomBytes(300_000);
+    const r = await stage({ fetcher: memoryFetcher(image), request, md5: null, slots: p.slots, bootEnv: p.bootEnv });
+    expect(r).toMatchObject({ slot: 'B', bytes: image.length, md5: md5(image) });
+    const again = randomBytes(100_000);
+    const err = await stage(
+      { fetcher: memoryFetcher(again), request, md5: null, slots: p.slots, bootEnv: p.bootEnv },
+      {
+        beforeReadBack: async (slot) => {
+          const b = await readFile(slotPath(dir, slot));
+          b[99] = (b[99] ?? 0) ^ 0xff;
+          await writeFile(slotPath(dir, slot), b);
+        },
+      },
+    ).catch((e: unknown) => e);
+    expect(isAgentError(err, 'UPGRADE_MD5_MISMATCH')).toBe(true);
+    expect((err as AgentError).details).toMatchObject({ stage: 'read-back', expected: md5(again) });
+  });
+
   it('read-back verification catches a slot corrupted after the write', async () => {
     const image = randomBytes(200_000);
     const before = await snapshot();

@@ -9,6 +9,7 @@
  *   exit 0  up-to-date | staged (awaiting reboot) | rebooted | no-offer | refused | ignoring-provisioning
  *   exit 3  gave-up (until the next DHCP ACK) | verify-failed | invalid-offer
  *   exit 1  no-lease (no DHCP lease within dhcp.leaseTimeoutSeconds)
+ * With an `snmp` config section the SNMP agent (agent/snmp) runs beside the daemon.
  * An urgent upgrade ends the process through the sim reboot (exit 0) right after DHCPRELEASE.
  *
  * SIGTERM/SIGINT: the daemon cancels a download, discards the partial slot, leaves the boot
@@ -23,6 +24,7 @@ import { createLogger } from '../../log.ts';
 import { createDaemon } from '../../daemon/wire.ts';
 import type { Outcome } from '../../daemon/service.ts';
 import { AgentError } from '../../errors.ts';
+import { startSnmp } from '../../snmp/index.ts';
 
 interface RunOptions {
   config?: string;
@@ -97,6 +99,7 @@ export function registerRun(program: Command): void {
         `cpe-agent starting on ${config.iface} as ${config.vendorClass}`,
       );
       const daemon = await createDaemon(config, log, { once: o.once === true });
+      const snmp = await startSnmp(config, daemon, log);
       let signalled = false;
       const onSignal = (sig: 'SIGTERM' | 'SIGINT'): void => {
         if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -105,7 +108,7 @@ export function registerRun(program: Command): void {
       };
       process.on('SIGTERM', () => onSignal('SIGTERM'));
       process.on('SIGINT', () => onSignal('SIGINT'));
-      const outcome = await daemon.run();
+      const outcome = await daemon.run().finally(() => snmp?.close());
       const run = daemon.snapshot.running;
       const staged = daemon.snapshot.staged;
       const img = staged ?? run;
