@@ -42,8 +42,8 @@ export const boardPlatformSchema = z.strictObject({
       size: z.number().int().min(16).default(0x4000),
     })
     .prefault({}),
-  /** trial boots before the bootloader falls back (written as `bootlimit` when missing) */
-  bootlimit: z.number().int().min(1).max(255).default(3),
+  /** trial boots before the bootloader falls back (written as `bootlimit` when missing; 1..8: scripts/qemu/boot.cmd counts in hex) */
+  bootlimit: z.number().int().min(1).max(8).default(3),
   /** kernel command line naming the running slot (`boot_slot=A|B`) */
   cmdline: z.string().min(1).default('/proc/cmdline'),
   reboot: z

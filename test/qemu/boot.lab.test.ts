@@ -83,6 +83,16 @@ describeLab('QEMU modem: U-Boot boot.cmd (slot choice, redundant env, bootcount 
     expect(r.console).not.toContain('environment written'); // no trial: nothing to write
   }, 180_000);
 
+  it('a trial slot that holds no kernel falls back at once, before any trial boot is wasted', async () => {
+    // the env names B on trial (and bootable) but B is empty: boot.cmd must load A and record it
+    const img = await disk('emptyB', false, ['boot_slot=B', 'upgrade_available=1', 'bootable_B=1']);
+    const r = await boot(img, 120);
+    expect(r.console).toContain('cpe: slot B holds no bootable kernel');
+    expect(r.console).toMatch(/MINI: slot=A version=1 role=good/);
+    const env = await envAfter(img);
+    expect(env.ours).toMatchObject({ boot_slot: 'A', upgrade_available: '0', bootcount: '0', fallback_from: 'B' });
+  }, 180_000);
+
   it('B on trial and never healthy: counts its boots, falls back to A after bootlimit, records it', async () => {
     const img = await disk('fallback', true, ['boot_slot=B', 'upgrade_available=1', 'bootcount=0', 'bootlimit=2']);
     const r = await boot(img, 200);
