@@ -28,9 +28,12 @@ cat > "$root/init" <<'INIT'
 #!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in virtio_pci virtio_blk; do modprobe "$m"; done
+for m in virtio_pci virtio_blk vfat nls_cp437 nls_ascii; do modprobe "$m"; done
 slot=$(sed -n 's/.*boot_slot=\([AB]\).*/\1/p' /proc/cmdline)
 echo "MINI: slot=$slot version=$(cat /etc/version) role=$(cat /etc/role) uptime=$(cut -d' ' -f1 /proc/uptime) disks=$(ls /sys/block | tr '\n' ' ')"
+# the boot partition, where the agent's board backend finds the U-Boot environment
+mkdir -p /boot
+if mount -t vfat -o ro /dev/vda1 /boot; then echo "MINI: /boot: $(ls /boot | tr '\n' ' ')"; umount /boot; fi
 case $(cat /etc/role) in
   bad) echo "MINI: never healthy, rebooting"; echo b > /proc/sysrq-trigger ;;
   good) echo "MINI: healthy, power off"; sync; poweroff -f ;;

@@ -81,6 +81,7 @@ describeLab('QEMU modem: U-Boot boot.cmd (slot choice, redundant env, bootcount 
     expect(r.console).toMatch(/MINI: slot=A version=1 role=good/);
     expect(r.console).not.toContain('MINI: slot=B');
     expect(r.console).not.toContain('environment written'); // no trial: nothing to write
+    expect(r.console).toContain('MINI: /boot: boot.scr uboot-redund.env uboot.env'); // the guest mounts the env partition
   }, 180_000);
 
   it('a trial slot that holds no kernel falls back at once, before any trial boot is wasted', async () => {
