@@ -33,5 +33,6 @@ for p in "$@"; do
   fi
   pkgs+=("$p")
 done
-(cd "$dest" && apt-get download -qq "${pkgs[@]}")
+# a stale list may name a version the mirror dropped: refresh once and retry
+(cd "$dest" && apt-get download -qq "${pkgs[@]}") || { apt-get update -qq && (cd "$dest" && apt-get download -qq "${pkgs[@]}"); }
 printf '%s\n' "${pkgs[@]}"
