@@ -91,19 +91,29 @@ class BlockSlotWriter implements SlotWriter {
     return new AgentError('SLOT_WRITER_CLOSED', `slot ${this.slot} writer is ${this.state}`, { slot: this.slot });
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.state !== 'open') throw this.closed();
+  /** Copies into the buffer; returns a promise only when a full buffer goes to the device. */
+  write(chunk: Uint8Array): Promise<void> | void {
+    if (this.state !== 'open') return Promise.reject(this.closed());
     if (this.bytes + chunk.byteLength > this.cap) {
       this.state = 'failed';
-      throw new AgentError('SLOT_TOO_SMALL', `image outgrows slot ${this.slot} (${this.cap} bytes)`, { slot: this.slot, capacity: this.cap, bytes: this.bytes + chunk.byteLength });
+      return Promise.reject(
+        new AgentError('SLOT_TOO_SMALL', `image outgrows slot ${this.slot} (${this.cap} bytes)`, { slot: this.slot, capacity: this.cap, bytes: this.bytes + chunk.byteLength }),
+      );
     }
-    let off = 0;
+    return this.copy(chunk, 0);
+  }
+
+  private copy(chunk: Uint8Array, from: number): Promise<void> | void {
+    let off = from;
     while (off < chunk.byteLength) {
       const n = Math.min(chunk.byteLength - off, WRITE_BUFFER - this.used);
       this.buf.set(chunk.subarray(off, off + n), this.used);
       this.used += n;
       off += n;
-      if (this.used === WRITE_BUFFER) await this.flush();
+      if (this.used === WRITE_BUFFER) {
+        const rest = off;
+        return this.flush().then(() => this.copy(chunk, rest));
+      }
     }
   }
 

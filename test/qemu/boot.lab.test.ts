@@ -22,12 +22,12 @@ const TOOLS = ['qemu-system-aarch64', '/usr/lib/u-boot/qemu_arm64/u-boot.bin', '
 
 describeLab('QEMU modem: U-Boot boot.cmd (slot choice, redundant env, bootcount fallback)', TOOLS, () => {
   let dir: string;
-  const slot: Record<'A' | 'B', string> = { A: '', B: '' };
+  const slot: Record<'A' | 'B' | 'Bgood', string> = { A: '', B: '', Bgood: '' };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cpe-qemu-'));
     await run(join(Q, 'kernel.sh'), [KERNEL], { timeout: 300_000 });
-    for (const [s, version, role] of [['A', '1', 'good'], ['B', '2', 'bad']] as const) {
+    for (const [s, version, role] of [['A', '1', 'good'], ['B', '2', 'bad'], ['Bgood', '2', 'good']] as const) {
       const initrd = join(dir, `mini-${s}.cpio.gz`);
       await run(join(Q, 'mini-rootfs.sh'), [initrd, KERNEL, version, role], { timeout: 120_000 });
       slot[s] = join(dir, `slot-${s}.ext4`);
@@ -38,9 +38,9 @@ describeLab('QEMU modem: U-Boot boot.cmd (slot choice, redundant env, bootcount 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function disk(name: string, withB: boolean, vars: string[]): Promise<string> {
+  async function disk(name: string, withB: boolean | 'good', vars: string[]): Promise<string> {
     const img = join(dir, `${name}.img`);
-    await run(join(Q, 'disk.sh'), [img, slot.A, withB ? slot.B : '-', ...vars], { timeout: 60_000 });
+    await run(join(Q, 'disk.sh'), [img, slot.A, withB === 'good' ? slot.Bgood : withB ? slot.B : '-', ...vars], { timeout: 60_000 });
     return img;
   }
 
@@ -92,6 +92,21 @@ describeLab('QEMU modem: U-Boot boot.cmd (slot choice, redundant env, bootcount 
     expect(r.console).toMatch(/MINI: slot=A version=1 role=good/);
     const env = await envAfter(img);
     expect(env.ours).toMatchObject({ boot_slot: 'A', upgrade_available: '0', bootcount: '0', fallback_from: 'B' });
+  }, 180_000);
+
+  it('never bricks: both env copies bad and the default slot A unloadable → boots B', async () => {
+    const img = await disk('lost', 'good', []);
+    for (const name of ['uboot.env', 'uboot-redund.env']) {
+      const f = join(dir, name);
+      writeFileSync(f, Buffer.alloc(0x4000, 0x5a));
+      await run('mcopy', ['-o', '-i', `${img}@@1M`, f, `::${name}`]);
+    }
+    // wipe slot A's first MiB (partition 2 starts at 33 MiB): no ext4 left
+    await run('dd', ['if=/dev/zero', `of=${img}`, 'bs=1M', 'seek=33', 'count=1', 'conv=notrunc', 'status=none']);
+    const r = await boot(img, 120);
+    expect(r.console).toContain('cpe: no valid U-Boot environment copy');
+    expect(r.console).toContain('cpe: slot A holds no bootable kernel');
+    expect(r.console).toMatch(/MINI: slot=B version=2 role=good/);
   }, 180_000);
 
   it('B on trial and never healthy: counts its boots, falls back to A after bootlimit, records it', async () => {
