@@ -5,13 +5,14 @@
  * run.sh's timeout; the guest's power-off ends it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeEnv } from '../../platform/uboot/env-format.ts';
 import { UBootEnvStore } from '../../platform/uboot/env-store.ts';
+import { UBootBootEnv } from '../../platform/uboot/boot-env.ts';
 import { describeLab } from '../helpers/prereq.ts';
 
 const run = promisify(execFile);
@@ -108,6 +109,37 @@ describeLab('QEMU modem: U-Boot boot.cmd (slot choice, redundant env, bootcount 
     expect(r.console).toContain('cpe: slot A holds no bootable kernel');
     expect(r.console).toMatch(/MINI: slot=B version=2 role=good/);
   }, 180_000);
+
+  /** Runs the agent's boot env (platform/uboot) on the disk's env files, as the guest would. */
+  async function asAgent(img: string, running: 'A' | 'B', act: (env: UBootBootEnv) => Promise<void>): Promise<void> {
+    const out = mkdtempSync(join(dir, 'agent-'));
+    await run('mcopy', ['-n', '-i', `${img}@@1M`, '::uboot.env', '::uboot-redund.env', out]);
+    const files = ['uboot.env', 'uboot-redund.env'].map((f) => join(out, f));
+    writeFileSync(join(out, 'cmdline'), `console=ttyAMA0 quiet boot_slot=${running}\n`);
+    await act(new UBootBootEnv(new UBootEnvStore({ copies: files.map((path) => ({ path })) }), { cmdline: join(out, 'cmdline') }));
+    await run('mcopy', ['-o', '-i', `${img}@@1M`, ...files, '::']);
+  }
+
+  it('the agent switches to B, U-Boot boots it on trial; the agent commits, U-Boot boots it for good', async () => {
+    const img = await disk('commit', 'good', ['bootable_B=0']);
+    await asAgent(img, 'A', async (env) => {
+      await env.markUnbootable('B'); // before the write
+      await env.recordImageSize('B', statSync(slot.Bgood).size); // after the commit (the image is already on the disk)
+      await env.setNext('B'); // after the verify
+    });
+    const trial = await boot(img, 120);
+    expect(trial.console).toContain('cpe: slot B on trial, boot 1 of 3');
+    expect(trial.console).toMatch(/MINI: slot=B version=2 role=good/);
+    await asAgent(img, 'B', async (env) => {
+      expect(await env.bootFacts()).toEqual({ slot: 'B', trial: true, envLost: false });
+      await env.markGood();
+    });
+    const good = await boot(img, 120);
+    expect(good.console).not.toContain('on trial');
+    expect(good.console).not.toContain('environment written');
+    expect(good.console).toMatch(/MINI: slot=B version=2 role=good/);
+    expect((await envAfter(img)).ours).toMatchObject({ boot_slot: 'B', upgrade_available: '0', bootcount: '0', bootable_B: '1' });
+  }, 300_000);
 
   it('B on trial and never healthy: counts its boots, falls back to A after bootlimit, records it', async () => {
     const img = await disk('fallback', true, ['boot_slot=B', 'upgrade_available=1', 'bootcount=0', 'bootlimit=2']);
