@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../agent/config/schema.ts';
+import { loadConfig } from '../../agent/config/load.ts';
 import { silentLogger } from '../../agent/log.ts';
 import { openAgentPlatform } from '../../agent/daemon/platform.ts';
 import { stage } from '../../agent/upgrade/stage.ts';
@@ -111,5 +112,14 @@ describe('board platform (config platform.backend = board)', () => {
     writeFileSync(join(b.d, 'uboot-redund.env'), Buffer.alloc(10));
     expect(await b.platform.boot()).toEqual({ slot: 'A', trial: false });
     expect(await b.platform.bootEnv.read()).toEqual({ next: 'A', current: 'A', trial: false });
+  });
+});
+
+describe('the QEMU modem config (scripts/qemu/cpe-agent.board.json)', () => {
+  it('is valid and names the disk of scripts/qemu/disk.sh', () => {
+    const c = loadConfig({ file: new URL('../../scripts/qemu/cpe-agent.board.json', import.meta.url).pathname });
+    expect(c.platform.backend).toBe('board');
+    expect(c.platform.board.slots).toEqual({ A: '/dev/vda2', B: '/dev/vda3' });
+    expect(c.platform.board.env.copies.map((x) => x.path)).toEqual(['/boot/uboot.env', '/boot/uboot-redund.env']);
   });
 });
