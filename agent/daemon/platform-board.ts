@@ -51,9 +51,14 @@ export function openBoardAgentPlatform(cfg: BoardPlatformConfig, log: Logger): A
       return { slot: f.slot, trial: f.trial, ...(f.fellBackFrom ? { fellBackFrom: f.fellBackFrom } : {}) };
     },
     async inspectSlot(slot: SlotName): Promise<SlotContent | null> {
-      // The image length is recorded at commit; a factory disk records it for slot A.
-      const size = await bootEnv.imageSize(slot);
-      if (!size) return null;
+      // The image length is recorded at commit (a factory disk records it for slot A). A slot
+      // marked not bootable holds no image; with no length known (environment lost) the whole
+      // partition is digested: the agent then runs on an image of unknown version, it does
+      // not refuse to start.
+      const info = await bootEnv.slotInfo(slot);
+      if (info.unbootable) return null;
+      const size = info.size ?? (await slots.capacity(slot));
+      if (size === 0) return null;
       const d = await digestStream(slots.read(slot, size));
       return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
     },

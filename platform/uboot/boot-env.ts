@@ -149,10 +149,15 @@ export class UBootBootEnv implements BootEnv {
 
   /** Image length recorded for a slot; undefined when unknown. */
   async imageSize(slot: SlotName): Promise<number | undefined> {
+    return (await this.slotInfo(slot)).size;
+  }
+
+  /** What the environment says about a slot: marked not bootable, recorded image length. */
+  async slotInfo(slot: SlotName): Promise<{ unbootable: boolean; size?: number }> {
     const env = await this.store.read();
     const raw = env?.vars[`image_size_${slot}`];
-    if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
-    return Number(raw);
+    const unbootable = env?.vars[`bootable_${slot}`] === '0';
+    return raw !== undefined && /^\d+$/.test(raw) ? { unbootable, size: Number(raw) } : { unbootable };
   }
 
   /**

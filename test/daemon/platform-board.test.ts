@@ -112,6 +112,8 @@ describe('board platform (config platform.backend = board)', () => {
     writeFileSync(join(b.d, 'uboot-redund.env'), Buffer.alloc(10));
     expect(await b.platform.boot()).toEqual({ slot: 'A', trial: false });
     expect(await b.platform.bootEnv.read()).toEqual({ next: 'A', current: 'A', trial: false });
+    // no recorded length: the whole partition is described (the agent starts, version unknown)
+    expect(await b.platform.inspectSlot('A')).toMatchObject({ size: CAP });
   });
 });
 
