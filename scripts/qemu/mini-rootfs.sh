@@ -2,6 +2,7 @@
 # A minimal busybox-only initramfs, only to prove boot, slot selection and fallback until
 # the real rootfs (`make rootfs ARCH=arm64`) lands. Not the product's rootfs.
 #   scripts/qemu/mini-rootfs.sh OUT.cpio.gz KERNEL_DIR VERSION ROLE
+# (KERNEL_DIR is unused: slot-image.sh appends the kernel's modules to every initramfs.)
 # ROLE: good  → prints its slot and version, powers off (QEMU exits)
 #       bad   → prints, then reboots at once (an image that never gets healthy)
 #       shell → a shell on the console
@@ -21,7 +22,6 @@ root=$(mktemp -d); trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,etc,mnt,tmp}
 cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-cp -a "$kdir/modules/lib" "$root/"
 echo "$version" > "$root/etc/version"
 echo "$role" > "$root/etc/role"
 cat > "$root/init" <<'INIT'
