@@ -6,7 +6,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
 export PATH := $(CURDIR)/node_modules/node-linux-$(ARCH)/bin:$(PATH)
 BIN := $(CURDIR)/node_modules/.bin
 
-.PHONY: all setup build typecheck test test-unit test-lab demo bench lab-dhcp clean
+.PHONY: all setup build typecheck test test-unit test-lab demo bench lab-dhcp clean qemu-disk qemu-boot
 
 all: build
 
@@ -39,6 +39,17 @@ lab-dhcp: setup build
 
 bench: setup build
 	node scripts/bench/run.ts
+
+# The QEMU modem (docs/boards.md): Debian's arm64 kernel + U-Boot, FAT env partition, slots
+# A/B. ROOTFS=initramfs for slot A (default: the busybox mini rootfs).
+QEMU_DIR := .lab/qemu
+qemu-disk: setup
+	scripts/qemu/make-disk.sh $(QEMU_DIR) $(ROOTFS)
+
+# Boots the disk; the serial console goes to $(QEMU_DIR)/console.log.
+QEMU_TIMEOUT ?= 120
+qemu-boot:
+	scripts/qemu/run.sh $(QEMU_DIR)/disk.img $(QEMU_DIR)/console.log $(QEMU_TIMEOUT)
 
 clean:
 	rm -rf dist test-results .lab

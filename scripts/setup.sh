@@ -11,10 +11,15 @@ declare -A PKG=(
   [snmpget]=snmp [curl]=curl [editcap]=wireshark-common [sysctl]=procps
   [ss]=iproute2 [useradd]=passwd [mount]=mount [unshare]=util-linux
   [snmpd]=snmpd [snmptrapd]=snmptrapd [smilint]=smitools [snmptranslate]=snmp
+  [qemu-system-aarch64]=qemu-system-arm [mkimage]=u-boot-tools [mcopy]=mtools
+  [mkfs.vfat]=dosfstools [sfdisk]=fdisk [mkfs.ext4]=e2fsprogs [cpio]=cpio [depmod]=kmod
+  [fw_printenv]=libubootenv-tool [dpkg-deb]=dpkg [timeout]=coreutils
 )
 have() { for d in /usr/sbin /usr/bin /sbin /bin; do [ -x "$d/$1" ] && return 0; done; return 1; }
 missing=()
 for t in "${!PKG[@]}"; do have "$t" || missing+=("${PKG[$t]}"); done
+# data files (not tools): the QEMU modem's firmware
+[ -f /usr/lib/u-boot/qemu_arm64/u-boot.bin ] || missing+=(u-boot-qemu)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${missing[*]}"

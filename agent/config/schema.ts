@@ -94,6 +94,42 @@ export const snmpSchema = z
 
 export type SnmpConfig = z.infer<typeof snmpSchema>;
 
+/** A board with U-Boot and A/B partitions (platform/block, platform/uboot, platform/reboot). */
+export const boardPlatformSchema = z.strictObject({
+  /** the two slot partitions (raw images are written to the inactive one) */
+  slots: z
+    .strictObject({
+      A: z.string().min(1).default('/dev/vda2'),
+      B: z.string().min(1).default('/dev/vda3'),
+    })
+    .prefault({}),
+  /** the U-Boot environment: one file/device per copy (two = redundant), like fw_env.config */
+  env: z
+    .strictObject({
+      copies: z
+        .array(z.strictObject({ path: z.string().min(1), offset: z.number().int().nonnegative().default(0) }))
+        .min(1)
+        .max(2)
+        .default([
+          { path: '/boot/uboot.env', offset: 0 },
+          { path: '/boot/uboot-redund.env', offset: 0 },
+        ]),
+      size: z.number().int().min(16).default(0x4000),
+    })
+    .prefault({}),
+  /** trial boots before the bootloader falls back (written as `bootlimit` when missing; 1..8: scripts/qemu/boot.cmd counts in hex) */
+  bootlimit: z.number().int().min(1).max(8).default(3),
+  /** kernel command line naming the running slot (`boot_slot=A|B`) */
+  cmdline: z.string().min(1).default('/proc/cmdline'),
+  reboot: z
+    .strictObject({
+      /** `sysrq`: sync, then 'b' to /proc/sysrq-trigger; `command`: sync, then run `command` */
+      method: z.enum(['sysrq', 'command']).default('sysrq'),
+      command: z.array(z.string().min(1)).min(1).default(['reboot', '-f']),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.strictObject({
   /** WAN interface the DHCP client runs on */
   iface: z.string().min(1).max(15).regex(/^[^\s/]+$/, 'not an interface name').default('wan0'),
@@ -111,8 +147,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   platform: z
     .strictObject({
-      backend: z.enum(['sim']).default('sim'),
+      /** `sim`: slot files in a directory; `board`: partitions + U-Boot environment */
+      backend: z.enum(['sim', 'board']).default('sim'),
       sim: simPlatformSchema.prefault({}),
+      board: boardPlatformSchema.prefault({}),
     })
     .prefault({}),
   net: z

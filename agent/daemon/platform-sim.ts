@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import { AgentError, isAgentError } from '../errors.ts';
 import { digestStream } from '../transfer/hashing-sink.ts';
 import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
-import { readSlotNote, writeSlotNote } from '../../platform/sim/slot-notes.ts';
+import { readSlotNote, writeSlotNote } from '../../platform/slot-notes.ts';
 import { versionFromFileName } from '../upgrade/version.ts';
 import type { SlotName } from '../../platform/types.ts';
 import type { AgentPlatform, SlotContent } from './platform.ts';

@@ -1,11 +1,15 @@
 /**
  * The platform as the daemon uses it: the board interfaces (platform/types.ts) plus the
  * few board-specific steps the daemon needs at start (boot, inspect a slot, first-start
- * factory image). One backend per file: platform-sim.ts (later block device / MTD).
+ * factory image). One backend per file: platform-sim.ts, platform-board.ts (U-Boot board).
  */
+import type { AgentConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
 import type { BootEnv, Rebooter, SlotName, Slots } from '../../platform/types.ts';
 import type { PlatformRef } from '../state/schema.ts';
 import type { BootFacts } from './boot.ts';
+import { openBoardAgentPlatform } from './platform-board.ts';
+import { openSimAgentPlatform } from './platform-sim.ts';
 
 export interface SlotContent {
   size: number;
@@ -45,4 +49,21 @@ export interface AgentPlatform {
    * Returns null when the platform has no factory image configured.
    */
   installFactory(slot: SlotName): Promise<(SlotContent & { file: string; version: string | null }) | null>;
+}
+
+/** The backend the config names (platform.backend). `exit`: the sim reboot's process exit (tests). */
+export async function openAgentPlatform(config: AgentConfig, log: Logger, exit?: (code: number) => void): Promise<AgentPlatform> {
+  const p = config.platform;
+  if (p.backend === 'board') return openBoardAgentPlatform(p.board, log, config.stateDir);
+  return openSimAgentPlatform(
+    {
+      dir: p.sim.dir ?? `${config.stateDir}/sim`,
+      slotCapacity: p.sim.slotCapacity,
+      ...(p.sim.factoryImage ? { factoryImage: p.sim.factoryImage } : {}),
+      ...(p.sim.factoryVersion ? { factoryVersion: p.sim.factoryVersion } : {}),
+      versionPattern: config.policy.versionPattern,
+    },
+    log,
+    exit,
+  );
 }

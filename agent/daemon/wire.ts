@@ -1,5 +1,5 @@
 /**
- * Builds a Daemon from the validated config: sim platform, DHCP runner on the configured
+ * Builds a Daemon from the validated config: the platform (sim or board), DHCP runner on the configured
  * interface + net backend, TFTP/FTP fetchers, stage(), progress renderer.
  */
 import type { Logger } from '../log.ts';
@@ -12,7 +12,7 @@ import { createFtpFetcher } from '../transfer/ftp.ts';
 import { createProgressRenderer } from '../transfer/progress.ts';
 import { stage } from '../upgrade/stage.ts';
 import { StateStore } from '../state/store.ts';
-import { openSimAgentPlatform } from './platform-sim.ts';
+import { openAgentPlatform } from './platform.ts';
 import { Daemon } from './service.ts';
 import type { DhcpFactory } from './ports.ts';
 import type { NetConfigurator } from '../../platform/types.ts';
@@ -20,17 +20,7 @@ import type { NetConfigurator } from '../../platform/types.ts';
 export async function createDaemon(config: AgentConfig, log: Logger, opts: { once: boolean }): Promise<Daemon> {
   const store = new StateStore(config.stateDir, log);
   await store.ensureDir();
-  const sim = config.platform.sim;
-  const platform = await openSimAgentPlatform(
-    {
-      dir: sim.dir ?? `${config.stateDir}/sim`,
-      slotCapacity: sim.slotCapacity,
-      ...(sim.factoryImage ? { factoryImage: sim.factoryImage } : {}),
-      ...(sim.factoryVersion ? { factoryVersion: sim.factoryVersion } : {}),
-      versionPattern: config.policy.versionPattern,
-    },
-    log,
-  );
+  const platform = await openAgentPlatform(config, log);
   const net: NetConfigurator = config.net.backend === 'ip' ? new IpNet({ resolvConf: config.net.resolvConf }) : new DryRunNet();
   const dhcp: DhcpFactory = (cb) => {
     const runner = new DhcpRunner({

@@ -94,7 +94,11 @@ export const upgradeOutcomeSchema = z.object({
   at: ms,
 });
 
-export const platformRefSchema = z.object({ backend: z.literal('sim'), dir: z.string() });
+export const platformRefSchema = z.discriminatedUnion('backend', [
+  z.object({ backend: z.literal('sim'), dir: z.string() }),
+  /** the board's devices come from the config (platform.board) */
+  z.object({ backend: z.literal('board') }),
+]);
 
 export const persistentStateSchema = z.object({
   schema: z.literal(1),

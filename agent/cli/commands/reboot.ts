@@ -15,6 +15,7 @@ import { sendControl } from '../../daemon/control.ts';
 import { AgentError } from '../../errors.ts';
 import { StateStore, withHistory } from '../../state/store.ts';
 import { openSimAgentPlatform } from '../../daemon/platform-sim.ts';
+import { openAgentPlatform } from '../../daemon/platform.ts';
 import { DEFAULT_VERSION_PATTERN } from '../../upgrade/version.ts';
 
 export function registerReboot(program: Command): void {
@@ -49,7 +50,8 @@ export function registerReboot(program: Command): void {
           detail: 'reboot requested (cli, no daemon running)',
         }),
       );
-      const platform = await openSimAgentPlatform({ dir: ref.dir, versionPattern: DEFAULT_VERSION_PATTERN }, log);
+      const platform =
+        ref.backend === 'sim' ? await openSimAgentPlatform({ dir: ref.dir, versionPattern: DEFAULT_VERSION_PATTERN }, log) : await openAgentPlatform(cfg, log);
       process.stdout.write(
         staged
           ? `reboot: no daemon running; rebooting into slot ${staged.slot} (version ${staged.version ?? '?'})\n`

@@ -1,5 +1,5 @@
 /**
- * `cpe-agent run [--config FILE] [--iface IF] [--vendor-class VC] [--platform sim]
+ * `cpe-agent run [--config FILE] [--iface IF] [--vendor-class VC] [--platform sim|board]
  *                [--state-dir DIR] [--once] [--log-format json|text]
  *                [--sim-dir DIR] [--factory-image FILE] [--factory-version V] [--resolv-conf PATH]`
  *
@@ -64,7 +64,7 @@ export function registerRun(program: Command): void {
     .option('--config <file>', 'JSON config file (docs/config.md)')
     .option('--iface <if>', 'WAN interface (config: iface)')
     .option('--vendor-class <vc>', 'option 60 vendor class (config: vendorClass)')
-    .option('--platform <backend>', 'platform backend: sim (config: platform.backend)')
+    .option('--platform <backend>', 'platform backend: sim | board (config: platform.backend)')
     .option('--state-dir <dir>', 'persistent state directory (config: stateDir)')
     .option('--once', 'exit when idle: up to date, staged, given up, or after an urgent reboot')
     .option('--log-format <fmt>', 'json | text (config: log.format)')

@@ -1,5 +1,5 @@
 /**
- * Sim "version file" of a slot: `slot-<X>.version.json` beside the slot file, written when an
+ * "Version file" of a slot: `slot-<X>.version.json` (sim: beside the slot file; board: in the state dir), written when an
  * image is installed (factory) or staged. A real image carries its version inside (e.g. a
  * file in its root filesystem); the sim's images are opaque bytes, so the note holds the
  * version and is bound to the image by its MD5: a note whose MD5 is not the slot's is
@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../agent/util/atomic-file.ts';
-import type { SlotName } from '../types.ts';
+import { writeFileAtomic } from '../agent/util/atomic-file.ts';
+import type { SlotName } from './types.ts';
 
 const noteSchema = z.object({
   md5: z.string().regex(/^[0-9a-f]{32}$/),

@@ -1,0 +1,87 @@
+/**
+ * The board backend of AgentPlatform: A/B partitions (platform/block/slots.ts), the boot
+ * state in the redundant U-Boot environment (platform/uboot/*), the running slot from the
+ * kernel command line, reboot through sysrq or a command (platform/reboot/board.ts).
+ * A board is flashed at the factory: there is no factory-image step.
+ */
+import type { Logger } from '../log.ts';
+import { digestStream } from '../transfer/hashing-sink.ts';
+import { BlockSlots } from '../../platform/block/slots.ts';
+import { UBootEnvStore } from '../../platform/uboot/env-store.ts';
+import { UBootBootEnv } from '../../platform/uboot/boot-env.ts';
+import { BoardRebooter } from '../../platform/reboot/board.ts';
+import type { SlotName } from '../../platform/types.ts';
+import { isAgentError } from '../errors.ts';
+import { readSlotNote, writeSlotNote } from '../../platform/slot-notes.ts';
+import type { AgentPlatform, SlotContent } from './platform.ts';
+
+export interface BoardPlatformConfig {
+  slots: Record<SlotName, string>;
+  env: { copies: { path: string; offset: number }[]; size: number };
+  bootlimit: number;
+  cmdline: string;
+  reboot: { method: 'sysrq' | 'command'; command: string[] };
+  /** tests: where sysrq is written */
+  sysrqTrigger?: string;
+}
+
+/**
+ * `notesDir`: where the slots' version notes live (the state dir; bound to each slot's MD5, so a
+ * stale note is never believed). A board's env is not used for them: boot.scr rewrites only the
+ * variables it knows.
+ */
+export function openBoardAgentPlatform(cfg: BoardPlatformConfig, log: Logger, notesDir: string): AgentPlatform {
+  const store = new UBootEnvStore({ copies: cfg.env.copies, size: cfg.env.size });
+  const bootEnv = new UBootBootEnv(store, { cmdline: cfg.cmdline, bootlimit: cfg.bootlimit });
+  const slots = new BlockSlots({
+    devices: cfg.slots,
+    running: () => bootEnv.running(),
+    guard: {
+      beforeWrite: (slot) => bootEnv.markUnbootable(slot),
+      afterCommit: (slot, bytes) => bootEnv.recordImageSize(slot, bytes),
+    },
+  });
+  const rebooter = new BoardRebooter({
+    method: cfg.reboot.method,
+    command: cfg.reboot.command,
+    log,
+    ...(cfg.sysrqTrigger ? { sysrqTrigger: cfg.sysrqTrigger } : {}),
+  });
+  return {
+    ref: { backend: 'board' },
+    slots,
+    bootEnv,
+    rebooter,
+    async boot() {
+      const f = await bootEnv.bootFacts();
+      if (f.envLost) log.warn({ event: 'uboot.env-lost' }, 'no valid copy of the U-Boot environment: defaults apply (boot the running slot, no trial)');
+      return { slot: f.slot, trial: f.trial, ...(f.fellBackFrom ? { fellBackFrom: f.fellBackFrom } : {}) };
+    },
+    async inspectSlot(slot: SlotName): Promise<SlotContent | null> {
+      // The image length is recorded at commit (a factory disk records it for slot A). A slot
+      // marked not bootable holds no image; with no length known (environment lost) the whole
+      // partition is digested: the agent then runs on an image of unknown version, it does
+      // not refuse to start.
+      const info = await bootEnv.slotInfo(slot);
+      if (info.unbootable) return null;
+      const size = info.size ?? (await slots.capacity(slot));
+      if (size === 0) return null;
+      const d = await digestStream(slots.read(slot, size));
+      return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+    },
+    async digestSlot(slot: SlotName, size: number): Promise<SlotContent | null> {
+      if (size <= 0 || size > (await slots.capacity(slot))) return null;
+      try {
+        const d = await digestStream(slots.read(slot, size));
+        return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+      } catch (e) {
+        if (isAgentError(e, 'SLOT_SHORT_READ')) return null;
+        throw e;
+      }
+    },
+    noteImage: (slot, note) => writeSlotNote(notesDir, slot, note),
+    imageNote: (slot) => readSlotNote(notesDir, slot),
+    factoryImage: async () => null,
+    installFactory: async () => null,
+  };
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A minimal busybox-only initramfs, only to prove boot, slot selection and fallback until
+# the real rootfs (`make rootfs ARCH=arm64`) lands. Not the product's rootfs.
+#   scripts/qemu/mini-rootfs.sh OUT.cpio.gz KERNEL_DIR VERSION ROLE
+# (KERNEL_DIR is unused: slot-image.sh appends the kernel's modules to every initramfs.)
+# ROLE: good  → prints its slot and version, powers off (QEMU exits)
+#       bad   → prints, then reboots at once (an image that never gets healthy)
+#       shell → a shell on the console
+set -euo pipefail
+out=$1 kdir=$2 version=$3 role=$4
+here=$(cd "$(dirname "$0")" && pwd)
+work=${QEMU_WORK:-$(cd "$here/../.." && pwd)/.lab/qemu}
+bb=$work/busybox-arm64
+if [ ! -x "$bb" ]; then
+  tmp=$(mktemp -d)
+  "$here/apt-arm64.sh" "$tmp" busybox-static >/dev/null
+  dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/x"
+  mkdir -p "$work" && cp "$tmp/x/bin/busybox" "$bb"
+  rm -rf "$tmp"
+fi
+root=$(mktemp -d); trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,etc,mnt,tmp}
+cp "$bb" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+echo "$version" > "$root/etc/version"
+echo "$role" > "$root/etc/role"
+cat > "$root/init" <<'INIT'
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in virtio_pci virtio_blk vfat nls_cp437 nls_ascii; do modprobe "$m"; done
+slot=$(sed -n 's/.*boot_slot=\([AB]\).*/\1/p' /proc/cmdline)
+echo "MINI: slot=$slot version=$(cat /etc/version) role=$(cat /etc/role) uptime=$(cut -d' ' -f1 /proc/uptime) disks=$(ls /sys/block | tr '\n' ' ')"
+# the boot partition, where the agent's board backend finds the U-Boot environment
+mkdir -p /boot
+if mount -t vfat -o ro /dev/vda1 /boot; then echo "MINI: /boot: $(ls /boot | tr '\n' ' ')"; umount /boot; fi
+case $(cat /etc/role) in
+  bad) echo "MINI: never healthy, rebooting"; echo b > /proc/sysrq-trigger ;;
+  good) echo "MINI: healthy, power off"; sync; poweroff -f ;;
+esac
+exec sh
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"
