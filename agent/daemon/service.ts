@@ -22,6 +22,7 @@ import { recordSuccess } from '../upgrade/attempts.ts';
 import { maskOffer } from '../upgrade/offer.ts';
 import type { UpgradePolicy, RetryPolicy } from '../upgrade/policy.ts';
 import type { ImageRecord } from '../upgrade/image.ts';
+import type { ImageCheckFactory } from '../image/policy.ts';
 import { otherSlot } from '../../platform/types.ts';
 import { reconcileBoot } from './boot.ts';
 import { fetchConfigFile } from '../upgrade/config-file.ts';
@@ -52,6 +53,8 @@ export interface DaemonDeps {
   dhcp: DhcpFactory;
   fetchers: Fetchers;
   stage: StageFn;
+  /** signed-image check per download (agent/image/policy.ts); omitted or undefined: policy.signature off */
+  imageCheck?: ImageCheckFactory;
   progress?: ProgressFactory;
   /** `run --once`: resolve run() when idle */
   once: boolean;
@@ -387,18 +390,19 @@ export class Daemon {
       void this.writeRuntimeThrottled();
     };
     const t0 = this.now();
+    const verifyImage = this.d.imageCheck?.(running);
     try {
       const r = await this.d.stage(
         { fetcher: this.d.fetchers[req.protocol], request: req, md5: d.md5, slots: this.d.platform.slots, bootEnv: this.d.platform.bootEnv, log: this.log },
-        { onProgress, signal: this.abort.signal },
+        { onProgress, signal: this.abort.signal, ...(verifyImage ? { verifyImage } : {}) },
       );
       renderer?.done();
       const now = this.now();
       await this.persist((s) => onStaged(s, { decision: d, protocol: req.protocol, result: r, now, elapsedMs: now - t0 }));
       this.progress = null;
       this.log.info(
-        { event: 'staged', slot: r.slot, version: d.version, md5: r.md5, sha256: r.sha256, bytes: r.bytes, elapsedMs: now - t0, urgent: d.urgent },
-        `staged ${d.file} (version ${d.version ?? '?'}) in slot ${r.slot}, verified; ${d.urgent ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
+        { event: 'staged', slot: r.slot, version: this.state.staged?.version ?? d.version, md5: r.md5, sha256: r.sha256, bytes: r.bytes, elapsedMs: now - t0, urgent: d.urgent, signed: r.image?.refusal === null },
+        `staged ${d.file} (version ${this.state.staged?.version ?? d.version ?? '?'}${r.image?.refusal === null ? ', signature verified' : ''}) in slot ${r.slot}, verified; ${d.urgent ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
       );
       if (d.urgent) await this.activate('urgent upgrade offer');
     } catch (e) {

@@ -20,6 +20,8 @@ export const imageRecordSchema = z.object({
   source: z.enum(['factory', 'tftp', 'ftp', 'rebuilt']),
   installedAt: ms,
   offerKey: z.string().nullable(),
+  /** signing time (s) of a verified signed image (agent/image) */
+  signedAt: z.number().int().nonnegative().nullable().optional(),
 });
 
 export const stagedImageSchema = imageRecordSchema.extend({

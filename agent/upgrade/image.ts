@@ -18,6 +18,8 @@ export interface ImageRecord {
   installedAt: number;
   /** the offer it came from (softwareOfferKey), to reject it if it never boots healthy */
   offerKey: string | null;
+  /** signing time (s) from its verified signature trailer (agent/image); absent: not verified as signed */
+  signedAt?: number | null;
 }
 
 /** An image written to the inactive slot, boot env switched to it on trial. */
