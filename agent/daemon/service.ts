@@ -193,11 +193,11 @@ export class Daemon {
       if (!f) {
         throw new AgentError('CONFIG_INVALID', `slot ${slot} is empty and no factory image is configured (platform.sim.factoryImage)`, { path: 'platform.sim.factoryImage' });
       }
-      running = { slot, md5: f.md5, sha256: f.sha256, size: f.size, version: f.version, file: f.file, source: 'factory', installedAt: now, offerKey: null };
+      running = { slot, md5: f.md5, sha256: f.sha256, size: f.size, version: f.version, file: f.file, source: 'factory', installedAt: now, offerKey: null, ...(f.signed ? { signedAt: f.signed.signedAt } : {}) };
       s = withHistory({ ...s, running }, { at: now, event: 'factory-install', slot, version: f.version, md5: f.md5 });
     } else {
-      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: null, file: null, source: 'rebuilt', installedAt: now, offerKey: null };
-      this.log.warn({ event: 'state.rebuilt', slot, md5: content.md5, why }, `state rebuilt from slot ${slot} (md5 ${content.md5}, version unknown)`);
+      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: content.signed?.version ?? null, file: null, source: 'rebuilt', installedAt: now, offerKey: null, ...(content.signed ? { signedAt: content.signed.signedAt } : {}) };
+      this.log.warn({ event: 'state.rebuilt', slot, md5: content.md5, why }, `state rebuilt from slot ${slot} (md5 ${content.md5}, version ${running.version ?? 'unknown'}${content.signed ? ' from its signature trailer' : ''})`);
       s = withHistory({ ...s, running }, { at: now, event: 'rebuilt', slot, md5: content.md5, detail: `state ${why}` });
     }
     const other = await platform.inspectSlot(otherSlot(slot));

@@ -237,3 +237,13 @@ export function encodeTrailer(metadataBytes: Uint8Array, signatures: SignatureRe
   out.set(MAGIC, o + 8);
   return out;
 }
+
+/**
+ * Version and signing time from an image's trailer, signatures NOT checked: for the image a
+ * slot already holds (staged after verification, or flashed at the factory), so that a state
+ * rebuilt from the slots keeps the anti-rollback inputs. Null when there is no readable trailer.
+ */
+export function trailerInfo(tail: Uint8Array, fileLength: number): { version: string; signedAt: number } | null {
+  const d = decodeTrailer(tail, fileLength);
+  return d.ok ? { version: d.trailer.metadata.version, signedAt: d.trailer.metadata.signedAt } : null;
+}
