@@ -13,7 +13,7 @@
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { appendFile, chmod, copyFile, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AgentError } from '../../errors.ts';
 import { decodeTrailer, MAX_TRAILER, type ImageMetadata, type SignerRole } from '../../image/format.ts';
@@ -104,11 +104,18 @@ export function registerImage(program: Command): void {
     .action(async (o: { out: string; force?: boolean }) => {
       const g = generateKeyPair();
       const flag = o.force ? 'w' : 'wx';
+      let wrotePub = false;
+      let wroteKey = false;
       try {
-        await writeFile(`${o.out}.key`, g.privatePem, { mode: 0o600, flag });
-        await chmod(`${o.out}.key`, 0o600);
+        // The public half first: an existing NAME.pub stops us before a private key is written.
         await writeFile(`${o.out}.pub`, `${g.publicText}\n`, { mode: 0o644, flag });
+        wrotePub = true;
+        await writeFile(`${o.out}.key`, g.privatePem, { mode: 0o600, flag });
+        wroteKey = true;
+        await chmod(`${o.out}.key`, 0o600);
       } catch (e) {
+        // Never leave half a pair behind (and never remove a file this run did not write).
+        if (wrotePub && !wroteKey) await rm(`${o.out}.pub`, { force: true }).catch(() => undefined);
         throw new AgentError('CLI_FILE', `cannot write the key pair ${o.out}.key/.pub: ${e instanceof Error ? e.message : String(e)}`);
       }
       process.stdout.write(`private key  ${o.out}.key (0600)\npublic key   ${o.out}.pub  ${g.publicText}\nkey id       ${g.id}\n`);
@@ -135,6 +142,7 @@ export function registerImage(program: Command): void {
       const signedAtMs = o.signedAt ? Date.parse(o.signedAt) : Date.now();
       if (!Number.isFinite(signedAtMs)) throw new AgentError('CLI_ARG', `--signed-at ${JSON.stringify(o.signedAt)} is not a date`);
       if (o.protocol !== 'tftp' && o.protocol !== 'ftp') throw new AgentError('CLI_ARG', `--protocol must be tftp or ftp, not ${JSON.stringify(o.protocol)}`);
+      if (resolve(o.out) === resolve(payload)) throw new AgentError('CLI_ARG', '--out must not be the payload file');
       const signers: { role: SignerRole; key: PrivateKey }[] = [{ role: 'manufacturer', key: await privateKey(o.key) }];
       if (o.cosign) signers.push({ role: 'co-signer', key: await privateKey(o.cosign) });
       const size = await stat(payload).then(

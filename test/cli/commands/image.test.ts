@@ -35,10 +35,16 @@ describe('cpe-agent image', () => {
     expect(run('image', 'keygen', '--out', 'isp').code).toBe(0);
     expect(statSync(join(dir, 'vendor.key')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'vendor.pub'), 'utf8')).toMatch(/^ed25519:[A-Za-z0-9+/]{43}=\n$/);
+    const pubBefore = readFileSync(join(dir, 'vendor.pub'), 'utf8');
     expect(run('image', 'keygen', '--out', 'vendor')).toMatchObject({ code: 2, err: expect.stringContaining('CLI_FILE') });
+    expect(readFileSync(join(dir, 'vendor.pub'), 'utf8')).toBe(pubBefore); // an existing pair is left alone
+    writeFileSync(join(dir, 'half.key'), 'x');
+    expect(run('image', 'keygen', '--out', 'half')).toMatchObject({ code: 2 });
+    expect(existsSync(join(dir, 'half.pub'))).toBe(false); // no half pair left behind
 
     const payload = randomBytes(300_000);
     writeFileSync(join(dir, 'payload.bin'), payload);
+    expect(run('image', 'sign', 'payload.bin', '--key', 'vendor.key', '--fw-version', '1.3.0', '--model', 'X', '--out', './payload.bin')).toMatchObject({ code: 2, err: expect.stringContaining('CLI_ARG') });
     const s = run('image', 'sign', 'payload.bin', '--key', 'vendor.key', '--cosign', 'isp.key', '--fw-version', '1.3.0', '--model', 'FS-0900E', '--signed-at', '2026-12-01T00:00:00Z', '--out', 'FS-0900E_FW_1_03_00.bin', '--dhcpd', '198.18.1.1');
     expect(s.code, s.err).toBe(0);
     const signed = readFileSync(join(dir, 'FS-0900E_FW_1_03_00.bin'));
