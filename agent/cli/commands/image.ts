@@ -140,9 +140,9 @@ export function registerImage(program: Command): void {
     .option('--json', 'one JSON object')
     .action(async (payload: string, o: { key: string; cosign?: string; fwVersion: string; model: string[]; minVersion?: string; signedAt?: string; out: string; dhcpd?: string; protocol: string; user?: string; password?: string; urgent?: boolean; json?: boolean }) => {
       const signedAtMs = o.signedAt ? Date.parse(o.signedAt) : Date.now();
-      if (!Number.isFinite(signedAtMs)) throw new AgentError('CLI_ARG', `--signed-at ${JSON.stringify(o.signedAt)} is not a date`);
-      if (o.protocol !== 'tftp' && o.protocol !== 'ftp') throw new AgentError('CLI_ARG', `--protocol must be tftp or ftp, not ${JSON.stringify(o.protocol)}`);
-      if (resolve(o.out) === resolve(payload)) throw new AgentError('CLI_ARG', '--out must not be the payload file');
+      if (!Number.isFinite(signedAtMs)) throw new AgentError('CLI_BAD_ARGUMENT', `--signed-at ${JSON.stringify(o.signedAt)} is not a date`);
+      if (o.protocol !== 'tftp' && o.protocol !== 'ftp') throw new AgentError('CLI_BAD_ARGUMENT', `--protocol must be tftp or ftp, not ${JSON.stringify(o.protocol)}`);
+      if (resolve(o.out) === resolve(payload)) throw new AgentError('CLI_BAD_ARGUMENT', '--out must not be the payload file');
       const signers: { role: SignerRole; key: PrivateKey }[] = [{ role: 'manufacturer', key: await privateKey(o.key) }];
       if (o.cosign) signers.push({ role: 'co-signer', key: await privateKey(o.cosign) });
       const size = await stat(payload).then(
@@ -218,7 +218,7 @@ export function registerImage(program: Command): void {
       const d = decodeTrailer(tail, size);
       const model = o.model ?? (d.ok ? (d.trailer.metadata.models[0] ?? '') : '');
       const runningSignedAt = o.runningSignedAt ? Math.floor(Date.parse(o.runningSignedAt) / 1000) : null;
-      if (runningSignedAt !== null && !Number.isFinite(runningSignedAt)) throw new AgentError('CLI_ARG', `--running-signed-at ${JSON.stringify(o.runningSignedAt)} is not a date`);
+      if (runningSignedAt !== null && !Number.isFinite(runningSignedAt)) throw new AgentError('CLI_BAD_ARGUMENT', `--running-signed-at ${JSON.stringify(o.runningSignedAt)} is not a date`);
       const dg = await digests(path, d.ok ? d.trailer.payloadLength : null);
       const v = verifyImage({ tail, fileLength: size, payloadSha256: dg.prefixSha256, keys, policy: { model, runningVersion: o.runningVersion ?? null, runningSignedAt, allowDowngrade: o.allowDowngrade === true } });
       if (o.json) {

@@ -44,7 +44,7 @@ describe('cpe-agent image', () => {
 
     const payload = randomBytes(300_000);
     writeFileSync(join(dir, 'payload.bin'), payload);
-    expect(run('image', 'sign', 'payload.bin', '--key', 'vendor.key', '--fw-version', '1.3.0', '--model', 'X', '--out', './payload.bin')).toMatchObject({ code: 2, err: expect.stringContaining('CLI_ARG') });
+    expect(run('image', 'sign', 'payload.bin', '--key', 'vendor.key', '--fw-version', '1.3.0', '--model', 'X', '--out', './payload.bin')).toMatchObject({ code: 2, err: expect.stringContaining('CLI_BAD_ARGUMENT') });
     const s = run('image', 'sign', 'payload.bin', '--key', 'vendor.key', '--cosign', 'isp.key', '--fw-version', '1.3.0', '--model', 'FS-0900E', '--signed-at', '2026-12-01T00:00:00Z', '--out', 'FS-0900E_FW_1_03_00.bin', '--dhcpd', '198.18.1.1');
     expect(s.code, s.err).toBe(0);
     const signed = readFileSync(join(dir, 'FS-0900E_FW_1_03_00.bin'));
