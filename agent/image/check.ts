@@ -1,12 +1,12 @@
 /**
- * The signature check as a step of staging (agent/upgrade/stage.ts calls it through three
- * hooks; no second read of the image, memory flat):
+ * The signature check as a step of staging (agent/upgrade/stage.ts calls it through two hooks;
+ * the download stream is not touched, no second read of the image, memory flat):
  *
- * - `tap(sink)`: wraps the slot sink of the download; keeps the last MAX_TRAILER bytes of the
- *   stream (a bounded ring, copied before they are passed on);
- * - `readBack(stream)`: the read-back stage() does anyway: MD5 + SHA-256 of the whole slot, and
- *   the SHA-256 of the payload (the first payloadLength bytes, from the trailer seen on the
- *   stream; a copy of the running hash at that offset — still one pass);
+ * - `readBack(stream, length)`: the read-back stage() does anyway: MD5 + SHA-256 of the whole
+ *   slot as before; the last MAX_TRAILER bytes (where the trailer must lie) are kept aside
+ *   (8 KiB) before they are hashed, so once the trailer is read the SHA-256 of the payload (the
+ *   first payloadLength bytes) is a copy of the running hash plus the head of that tail —
+ *   still one pass;
  * - `conclude()`: the verdict (verify.ts). Mode `require`: a refusal throws
  *   AgentError `IMAGE_<REASON>` (stage() then discards the slot and never switches the boot
  *   environment). Mode `warn`: logs it and stages the image anyway.
@@ -18,7 +18,6 @@
 import { createHash } from 'node:crypto';
 import { AgentError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ByteSink } from '../transfer/types.ts';
 import { decodeTrailer, MAX_TRAILER } from './format.ts';
 import { verifyImage, type ImageReason, type Signer, type TrustedKeys, type Verdict, type VerifyPolicy } from './verify.ts';
 
@@ -45,35 +44,9 @@ export interface ReadBackDigests {
 }
 
 export interface ImageCheck {
-  tap(inner: ByteSink): ByteSink;
-  readBack(stream: AsyncIterable<Uint8Array>): Promise<ReadBackDigests>;
+  /** Digests of the first `length` bytes of the slot (the stream yields them), payload SHA-256 kept for conclude(). */
+  readBack(stream: AsyncIterable<Uint8Array>, length: number): Promise<ReadBackDigests>;
   conclude(): ImageInfo;
-}
-
-/** Keeps the last MAX_TRAILER bytes written (copies: the writer may reuse its chunks). */
-class TailRing {
-  private readonly buf = new Uint8Array(2 * MAX_TRAILER);
-  private len = 0;
-  total = 0;
-
-  push(c: Uint8Array): void {
-    this.total += c.length;
-    if (c.length >= MAX_TRAILER) {
-      this.buf.set(c.subarray(c.length - MAX_TRAILER), 0);
-      this.len = MAX_TRAILER;
-      return;
-    }
-    if (this.len + c.length > this.buf.length) {
-      this.buf.copyWithin(0, this.len - MAX_TRAILER, this.len);
-      this.len = MAX_TRAILER;
-    }
-    this.buf.set(c, this.len);
-    this.len += c.length;
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.subarray(Math.max(0, this.len - MAX_TRAILER), this.len);
-  }
 }
 
 export interface ImageCheckOptions {
@@ -84,48 +57,39 @@ export interface ImageCheckOptions {
 }
 
 export function createImageCheck(o: ImageCheckOptions): ImageCheck {
-  const tail = new TailRing();
   let payloadSha256: string | null = null;
-  let fileLength = 0;
+  let tail = new Uint8Array(0);
+  let fileLength = -1;
   return {
-    tap(inner) {
-      return {
-        write(chunk) {
-          tail.push(chunk);
-          return inner.write(chunk);
-        },
-      };
-    },
-    async readBack(stream) {
-      const d = decodeTrailer(tail.bytes(), tail.total);
-      const boundary = d.ok ? d.trailer.payloadLength : -1;
+    async readBack(stream, length) {
+      const tailStart = Math.max(0, length - MAX_TRAILER);
+      const kept = new Uint8Array(length - tailStart);
       const md5 = createHash('md5');
       const sha = createHash('sha256');
       let off = 0;
       for await (const chunk of stream) {
-        const end = off + chunk.length;
-        if (boundary >= off && boundary < end) {
-          const k = boundary - off;
-          sha.update(chunk.subarray(0, k));
-          payloadSha256 = sha.copy().digest('hex');
-          sha.update(chunk.subarray(k));
-        } else {
-          sha.update(chunk);
-        }
         md5.update(chunk);
-        off = end;
+        const head = Math.min(chunk.length, Math.max(0, tailStart - off));
+        if (head > 0) sha.update(head === chunk.length ? chunk : chunk.subarray(0, head));
+        if (head < chunk.length && off + head < length) {
+          const part = chunk.subarray(head, Math.min(chunk.length, head + length - (off + head)));
+          kept.set(part, off + head - tailStart);
+        }
+        off += chunk.length;
       }
-      if (boundary === off) payloadSha256 = sha.copy().digest('hex');
-      fileLength = off;
+      if (off !== length) throw new AgentError('SLOT_IO', `read back ${off} bytes of the slot, ${length} expected`);
+      const d = decodeTrailer(kept, length);
+      if (d.ok) payloadSha256 = sha.copy().update(kept.subarray(0, d.trailer.payloadLength - tailStart)).digest('hex');
+      sha.update(kept);
+      tail = kept;
+      fileLength = length;
       return { bytes: off, md5: md5.digest('hex'), sha256: sha.digest('hex') };
     },
     conclude() {
-      const tailBytes = tail.bytes();
-      // The read-back must have covered the file the stream delivered.
       const v: Verdict =
-        fileLength !== tail.total
-          ? { ok: false, reason: 'PAYLOAD_MISMATCH', message: `read back ${fileLength} bytes, the stream delivered ${tail.total}` }
-          : verifyImage({ tail: tailBytes, fileLength, payloadSha256, keys: o.keys, policy: o.policy });
+        fileLength < 0
+          ? { ok: false, reason: 'PAYLOAD_MISMATCH', message: 'the slot was not read back' }
+          : verifyImage({ tail, fileLength, payloadSha256, keys: o.keys, policy: o.policy });
       if (v.ok) {
         const m = v.metadata;
         return { signed: true, version: m.version, signedAt: m.signedAt, models: m.models, signers: v.signers, payloadLength: m.payloadLength, payloadSha256, refusal: null };

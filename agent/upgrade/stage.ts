@@ -38,9 +38,9 @@ export interface StageOptions {
   /** test hook: runs after the fsync, before the read-back */
   beforeReadBack?: (slot: SlotName) => Promise<void> | void;
   /**
-   * Signed-image check (agent/image/check.ts): taps the stream (keeps its tail), does the
-   * read-back (adds the payload SHA-256), then concludes before the boot environment is
-   * touched; a refusal throws and the slot is discarded like any failed verification.
+   * Signed-image check (agent/image/check.ts): does the read-back (adding the payload
+   * SHA-256), then concludes before the boot environment is touched; a refusal throws and
+   * the slot is discarded like any failed verification.
    */
   verifyImage?: ImageCheck;
 }
@@ -104,7 +104,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
   // Synchronous once the writer is open (the slot writer buffers): the fetcher's hot path
   // (TFTP ACK) then needs no promise hop per block.
   const slotSink: ByteSink = { write: (chunk) => (writer ? writer.write(chunk) : open().then((w) => w.write(chunk))) };
-  const sink = new Md5Sink(opts.verifyImage ? opts.verifyImage.tap(slotSink) : slotSink);
+  const sink = new Md5Sink(slotSink);
   try {
     const result = await req.fetcher(req.request, sink, {
       onSize: (total) => {
@@ -135,7 +135,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
       throw new AgentError('SLOT_IO', `slot ${target} committed ${bytes} bytes, ${got.bytes} were streamed`, { ...ctx });
     }
     await opts.beforeReadBack?.(target);
-    const back = opts.verifyImage ? await opts.verifyImage.readBack(req.slots.read(target, bytes)) : await digestStream(req.slots.read(target, bytes));
+    const back = opts.verifyImage ? await opts.verifyImage.readBack(req.slots.read(target, bytes), bytes) : await digestStream(req.slots.read(target, bytes));
     if (back.md5 !== expected || back.bytes !== bytes) {
       throw new AgentError('UPGRADE_MD5_MISMATCH', `slot ${target} read back with MD5 ${back.md5} (${back.bytes} bytes), expected ${expected}`, {
         ...ctx,
