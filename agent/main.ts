@@ -14,6 +14,7 @@ import { registerRun } from './cli/commands/run.ts';
 import { registerStatus } from './cli/commands/status.ts';
 import { registerReboot } from './cli/commands/reboot.ts';
 import { registerLeg } from './cli/commands/leg.ts';
+import { registerImage } from './cli/commands/image.ts';
 
 export const VERSION = '0.1.0';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerReboot(program);
   registerLeg(program);
+  registerImage(program);
   return program;
 }
 

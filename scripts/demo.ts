@@ -8,14 +8,18 @@
  *       ESH-3105 over FTP, not urgent:  daemon waits "staged, awaiting reboot"; the demo runs
  *                                        `cpe-agent reboot` (daemon releases, reboots)
  *   → the next start boots slot B, DHCP binds (healthy), status reports the new version/MD5.
+ *   FS-0900E runs with policy.signature=require: its image is signed with `cpe-agent image
+ *   sign` (key from `image keygen`); afterwards the DHCP server offers it an unsigned image
+ *   with a matching MD5, which it refuses (slot A emptied, boot environment untouched).
  *
  * Prints a summary table; exit 0 only if both upgrades really happened (the new slot's
- * bytes are checked against the image file independently of the agent). Tears the lab
- * down on success, failure and Ctrl-C. Addresses: 198.18.1.0/24; namespaces cpdemo-*.
+ * bytes are checked against the image file independently of the agent) and the unsigned
+ * image was refused (running image, boot environment and emptied slot checked the same way).
+ * Tears the lab down on success, failure and Ctrl-C. Addresses: 198.18.1.0/24; namespaces cpdemo-*.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,12 +43,14 @@ interface Cpe {
   image: Uint8Array;
   dir: string;
   ns: string;
+  /** config file (policy.signature=require); omitted: defaults (signature off) */
+  config?: string;
 }
 
 interface StatusJson {
   state: string;
   stateText: string;
-  running: { slot: string; version: string | null; md5: string } | null;
+  running: { slot: string; version: string | null; md5: string; signedAt?: string } | null;
   staged: { slot: string; version: string | null; md5: string } | null;
   lastError: { code: string; message: string } | null;
 }
@@ -89,6 +95,7 @@ function agentArgs(c: Cpe, extra: string[] = []): string[] {
     join(c.dir, 'resolv.conf'),
     '--log-format',
     'text',
+    ...(c.config ? ['--config', c.config] : []),
     ...extra,
   ];
 }
@@ -133,6 +140,8 @@ async function releasedInLeaseFile(lab: UpgradeLab, c: Cpe): Promise<boolean> {
 
 interface Row {
   cpe: Cpe;
+  /** refused: the agent had to refuse the offered image (nothing may change) */
+  refused?: string;
   before: StatusJson;
   after: StatusJson;
   seconds: number;
@@ -179,15 +188,51 @@ async function upgradeWithReboot(lab: UpgradeLab, c: Cpe): Promise<Row> {
   return { cpe: c, before, after, seconds: (Date.now() - t0) / 1000, verified: false, released };
 }
 
+/**
+ * The DHCP server now offers FS-0900E an unsigned image whose MD5 matches (what a rogue or
+ * misconfigured server could do): the agent must refuse it, empty the inactive slot and leave
+ * the boot environment alone. Checked here from the files, not from the agent's word.
+ */
+async function refuseUnsigned(lab: UpgradeLab, c: Cpe, others: Record<string, Option43Offer>, serverIp: string): Promise<Row> {
+  const file = `${c.vendorClass}_FW_1_04_00_20261201.bin`;
+  const image = pseudoRandomImage(4242, 2 * MiB);
+  say(`${c.vendorClass}: the DHCP server now offers an unsigned image ${file} (its MD5 matches) — policy.signature=require must refuse it`);
+  await lab.putFile(file, image);
+  await lab.setOffers({ ...others, [c.vendorClass]: { protocol: 'tftp', server: serverIp, softwareFile: file, softwareMd5: md5Hex(image), flags: 1, urgent: true, unknown: [] } });
+  const t0 = Date.now();
+  const before = await status(c);
+  const r = await inNs(c.ns, agentArgs(c, ['--once'])).done;
+  const after = await status(c);
+  await showStatus(c);
+  const running = after.running;
+  const inactive = running?.slot === 'B' ? 'A' : 'B';
+  const inactiveSize = statSync(join(c.dir, 'sim', `slot-${inactive}.img`)).size;
+  const env = JSON.parse(await readFile(join(c.dir, 'sim', 'bootenv.json'), 'utf8')) as { next: string; current: string };
+  const slotMd5 = await fileMd5(join(c.dir, 'sim', `slot-${running?.slot ?? 'B'}.img`));
+  const verified =
+    r.code === 3 &&
+    after.lastError?.code === 'IMAGE_UNSIGNED' &&
+    running?.md5 === before.running?.md5 &&
+    slotMd5 === md5Hex(c.image) &&
+    inactiveSize === 0 &&
+    env.next === running?.slot &&
+    env.current === running.slot;
+  process.stdout.write(
+    `  exit ${r.code}, last error ${after.lastError?.code ?? '-'}; running slot ${running?.slot ?? '?'} md5 ${slotMd5} (the signed image); slot ${inactive} ${inactiveSize} bytes; boot env next=${env.next}\n`,
+  );
+  return { cpe: c, refused: after.lastError?.code ?? `exit ${r.code}`, before, after, seconds: (Date.now() - t0) / 1000, verified, released: false };
+}
+
 function table(rows: Row[]): string {
-  const head = ['class', 'protocol', 'old version / MD5', 'new version / MD5', 'slot', 'release', 'verified', 'time'];
+  const head = ['class', 'protocol', 'old version / MD5', 'new version / MD5', 'slot', 'release', 'signature', 'checked', 'time'];
   const body = rows.map((r) => [
     r.cpe.vendorClass,
     `${r.cpe.protocol}${r.cpe.urgent ? ' (urgent)' : ''}`,
     `${r.before.running?.version ?? '?'} / ${short(r.before.running?.md5)}`,
-    `${r.after.running?.version ?? '?'} / ${short(r.after.running?.md5)}`,
+    r.refused ? `refused: ${r.refused}` : `${r.after.running?.version ?? '?'} / ${short(r.after.running?.md5)}`,
     `${r.before.running?.slot ?? '?'} → ${r.after.running?.slot ?? '?'}`,
     r.released ? 'yes' : 'no',
+    r.refused ? 'none: refused' : r.after.running?.signedAt ? 'verified' : 'off',
     r.verified ? 'yes' : 'NO',
     `${r.seconds.toFixed(1)} s`,
   ]);
@@ -249,6 +294,29 @@ async function main(): Promise<number> {
     };
     const fs = await mk('FS-0900E', 'tftp', true, '1_02_00', '1_03_00', 1, 4 * MiB);
     const esh = await mk('ESH-3105', 'ftp', false, '1_01_00', '1_02_00', 2, 3 * MiB);
+    say('FS-0900E runs with policy.signature=require: a vendor key, and its image signed with it');
+    const vendorKey = join(work, 'vendor');
+    const payload = join(work, 'fs-payload.bin');
+    await writeFile(payload, fs.image);
+    const signedFile = join(work, fs.newFile);
+    const signCmd = ['sign', payload, '--key', `${vendorKey}.key`, '--fw-version', '1.3.0', '--model', fs.vendorClass, '--out', signedFile];
+    // the ISP's tools: no namespace needed
+    const hostTool = async (args: string[]): Promise<void> => {
+      process.stdout.write(`$ cpe-agent image ${args.map((a) => a.replace(`${work}/`, '')).join(' ')}\n`);
+      const child = spawn(AGENT, ['image', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      process.stdout.write(`${out.trimEnd().replace(/^/gm, '  ')}\n`);
+      if (code !== 0) throw new Error(`cpe-agent image ${args[0] ?? ''} exited with ${code}`);
+    };
+    await hostTool(['keygen', '--out', vendorKey]);
+    await hostTool(signCmd);
+    fs.image = new Uint8Array(await readFile(signedFile));
+    fs.config = join(fs.dir, 'config.json');
+    const pub = (await readFile(`${vendorKey}.pub`, 'utf8')).trim();
+    await writeFile(fs.config, JSON.stringify({ policy: { signature: 'require', trustedKeys: { manufacturer: [pub] } } }, null, 2));
+    process.stdout.write(`  ${fs.vendorClass} config: {"policy":{"signature":"require","trustedKeys":{"manufacturer":["${pub}"]}}}\n`);
     const offer = (c: Cpe, server: string): Option43Offer => ({
       protocol: c.protocol,
       server,
@@ -281,9 +349,11 @@ async function main(): Promise<number> {
     process.stdout.write(`  server ${serverIp} (namespace ${lab.serverNs}); CPEs in ${fs.ns}, ${esh.ns}\n`);
 
     const rows = [await upgradeUrgent(lab, fs), await upgradeWithReboot(lab, esh)];
+    rows.push(await refuseUnsigned(lab, fs, { [esh.vendorClass]: offer(esh, serverIp) }, serverIp));
 
     say('independent check: slot B bytes vs the served image file');
     for (const r of rows) {
+      if (r.refused) continue; // checked by refuseUnsigned()
       const slotMd5 = await fileMd5(join(r.cpe.dir, 'sim', `slot-${r.after.running?.slot ?? 'B'}.img`));
       const want = md5Hex(r.cpe.image);
       r.verified =
@@ -296,8 +366,8 @@ async function main(): Promise<number> {
     }
     say('summary');
     process.stdout.write(table(rows) + '\n');
-    const ok = rows.every((r) => r.verified && r.released);
-    process.stdout.write(`\n${ok ? 'demo OK: both CPEs upgraded and verified' : 'demo FAILED: see the table'}\n`);
+    const ok = rows.every((r) => r.verified && (r.released || r.refused !== undefined));
+    process.stdout.write(`\n${ok ? 'demo OK: both CPEs upgraded and verified (FS-0900E signed); the unsigned image was refused' : 'demo FAILED: see the table'}\n`);
     return ok ? 0 : 1;
   } catch (e) {
     if (!interrupted) process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);

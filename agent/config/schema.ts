@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { DEFAULT_VERSION_PATTERN } from '../upgrade/version.ts';
 
 const seconds = z.number().positive();
+/** Ed25519 public key as text (agent/image/keys.ts) */
+const publicKeyText = z.string().regex(/^ed25519:[A-Za-z0-9+/]{43}=?$/, 'not an Ed25519 public key (ed25519:<base64 of 32 bytes>)');
 
 export const simPlatformSchema = z.strictObject({
   /** directory holding the slot files and the boot environment */
@@ -180,6 +182,20 @@ export const configSchema = z.strictObject({
       fetchConfig: z.boolean().default(true),
       /** argv run with the fetched configuration file's path appended (omitted: store only) */
       configApplyCommand: z.array(z.string().min(1)).min(1).optional(),
+      /** signed images (agent/image): off = not checked, warn = checked and logged, require = only verified images are activated */
+      signature: z.enum(['off', 'warn', 'require']).default('off'),
+      /** trusted public keys, `ed25519:<base64>` as `cpe-agent image keygen` writes them */
+      trustedKeys: z
+        .strictObject({
+          manufacturer: z.array(publicKeyText).default([]),
+          /** non-empty: a co-signature by one of these is required too (DOCSIS CVC model) */
+          coSigner: z.array(publicKeyText).default([]),
+        })
+        .prefault({}),
+    })
+    .refine((p) => p.signature === 'off' || p.trustedKeys.manufacturer.length > 0, {
+      message: 'policy.signature warn/require needs at least one key in policy.trustedKeys.manufacturer',
+      path: ['trustedKeys', 'manufacturer'],
     })
     .prefault({}),
   retry: z

@@ -36,7 +36,7 @@ export interface BootReconciled {
 }
 
 function asRunning(r: ImageRecord): ImageRecord {
-  return { slot: r.slot, md5: r.md5, sha256: r.sha256, size: r.size, version: r.version, file: r.file, source: r.source, installedAt: r.installedAt, offerKey: r.offerKey };
+  return { slot: r.slot, md5: r.md5, sha256: r.sha256, size: r.size, version: r.version, file: r.file, source: r.source, installedAt: r.installedAt, offerKey: r.offerKey, ...(r.signedAt != null ? { signedAt: r.signedAt } : {}) };
 }
 
 export function reconcileBoot(input: PersistentState, boot: BootFacts, now: number): BootReconciled {

@@ -13,6 +13,7 @@ import { digestStream } from '../transfer/hashing-sink.ts';
 import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
 import { readSlotNote, writeSlotNote } from '../../platform/slot-notes.ts';
 import { versionFromFileName } from '../upgrade/version.ts';
+import { MAX_TRAILER, trailerInfo } from '../image/format.ts';
 import type { SlotName } from '../../platform/types.ts';
 import type { AgentPlatform, SlotContent } from './platform.ts';
 
@@ -35,7 +36,17 @@ async function fileDigests(path: string): Promise<SlotContent | null> {
   }
   if (size === 0) return null;
   const d = await digestStream(createReadStream(path));
-  return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+  const fh = await open(path, 'r');
+  let signed: ReturnType<typeof trailerInfo> = null;
+  try {
+    const n = Math.min(d.bytes, MAX_TRAILER);
+    const tail = new Uint8Array(n);
+    await fh.read(tail, 0, n, d.bytes - n);
+    signed = trailerInfo(tail, d.bytes);
+  } finally {
+    await fh.close();
+  }
+  return { size: d.bytes, md5: d.md5, sha256: d.sha256, ...(signed ? { signed } : {}) };
 }
 
 /** `exit`: what the sim reboot does to the process (default: process.exit; tests record it). */
@@ -110,7 +121,7 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
       }
       const content = await fileDigests(dst);
       if (!content) throw new AgentError('SLOT_IO', `slot ${slot} is empty after the factory install`, { slot });
-      const version = cfg.factoryVersion ?? versionFromFileName(basename(src), cfg.versionPattern)?.text ?? null;
+      const version = cfg.factoryVersion ?? content.signed?.version ?? versionFromFileName(basename(src), cfg.versionPattern)?.text ?? null;
       await writeSlotNote(cfg.dir, slot, { md5: content.md5, version, file: basename(src) });
       log.info({ event: 'factory.install', slot, file: basename(src), md5: content.md5, version }, `factory image ${basename(src)} installed in slot ${slot}`);
       return { ...content, file: basename(src), version };

@@ -15,6 +15,8 @@ export interface SlotContent {
   size: number;
   md5: string;
   sha256: string;
+  /** version and signing time from the image's signature trailer (agent/image), when it has one */
+  signed?: { version: string; signedAt: number };
 }
 
 export interface AgentPlatform {

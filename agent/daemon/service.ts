@@ -29,6 +29,7 @@ import { recordSuccess } from '../upgrade/attempts.ts';
 import { maskOffer } from '../upgrade/offer.ts';
 import type { UpgradePolicy, RetryPolicy } from '../upgrade/policy.ts';
 import type { ImageRecord } from '../upgrade/image.ts';
+import type { ImageCheckFactory } from '../image/policy.ts';
 import { otherSlot } from '../../platform/types.ts';
 import { reconcileBoot } from './boot.ts';
 import { fetchConfigFile } from '../upgrade/config-file.ts';
@@ -67,6 +68,8 @@ export interface DaemonDeps {
   dhcp: DhcpFactory;
   fetchers: Fetchers;
   stage: StageFn;
+  /** signed-image check per download (agent/image/policy.ts); omitted or undefined: policy.signature off */
+  imageCheck?: ImageCheckFactory;
   progress?: ProgressFactory;
   /** `run --once`: resolve run() when idle */
   once: boolean;
@@ -406,17 +409,18 @@ export class Daemon {
       if (!f) {
         throw new AgentError('CONFIG_INVALID', `slot ${slot} is empty and no factory image is configured (platform.sim.factoryImage)`, { path: 'platform.sim.factoryImage' });
       }
-      running = { slot, md5: f.md5, sha256: f.sha256, size: f.size, version: f.version, file: f.file, source: 'factory', installedAt: now, offerKey: null };
+      running = { slot, md5: f.md5, sha256: f.sha256, size: f.size, version: f.version, file: f.file, source: 'factory', installedAt: now, offerKey: null, ...(f.signed ? { signedAt: f.signed.signedAt } : {}) };
       s = withHistory({ ...s, running }, { at: now, event: 'factory-install', slot, version: f.version, md5: f.md5 });
     } else {
-      // The version, from what is known: the configured factory image if the slot holds it,
-      // else the slot's version file if it names these bytes.
+      // The version, from what is known: the slot's signature trailer, the configured factory
+      // image if the slot holds it, else the slot's version file if it names these bytes.
       const known = await this.knownImage(slot, content, () => (factory === undefined ? platform.factoryImage().then((f) => (factory = f)) : Promise.resolve(factory)));
-      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: known?.version ?? null, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null };
-      const v = running.version;
+      const v = content.signed?.version ?? known?.version ?? null;
+      const from = content.signed?.version ? 'its signature trailer' : known?.from;
+      running = { slot, md5: content.md5, sha256: content.sha256, size: content.size, version: v, file: known?.file ?? null, source: 'rebuilt', installedAt: now, offerKey: null, ...(content.signed ? { signedAt: content.signed.signedAt } : {}) };
       this.log.warn(
         { event: 'state.rebuilt', slot, md5: content.md5, version: v, why },
-        `state rebuilt from slot ${slot} (md5 ${content.md5}, ${v ? `version ${v} (${known?.from})` : 'version unknown: offers are refused as possible downgrades unless policy.allowDowngrade'})`,
+        `state rebuilt from slot ${slot} (md5 ${content.md5}, ${v ? `version ${v} (${from})` : 'version unknown: offers are refused as possible downgrades unless policy.allowDowngrade'})`,
       );
       s = withHistory({ ...s, running }, { at: now, event: 'rebuilt', slot, version: v, md5: content.md5, detail: `state ${why}` });
     }
@@ -625,10 +629,11 @@ export class Daemon {
       void this.writeRuntimeThrottled();
     };
     const t0 = this.now();
+    const verifyImage = this.d.imageCheck?.(running);
     try {
       const r = await this.d.stage(
         { fetcher: this.d.fetchers[req.protocol], request: req, md5: d.md5, slots: this.d.platform.slots, bootEnv: this.d.platform.bootEnv, log: this.log },
-        { onProgress, signal: this.life.signal },
+        { onProgress, signal: this.life.signal, ...(verifyImage ? { verifyImage } : {}) },
       );
       renderer?.done();
       const now = this.now();
@@ -643,8 +648,8 @@ export class Daemon {
       this.progress = null;
       const activate = d.urgent && !this.halted;
       this.log.info(
-        { event: 'staged', slot: r.slot, version: d.version, md5: r.md5, sha256: r.sha256, bytes: r.bytes, elapsedMs: now - t0, urgent: d.urgent },
-        `staged ${d.file} (version ${d.version ?? '?'}) in slot ${r.slot}, verified; ${activate ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
+        { event: 'staged', slot: r.slot, version: this.state.staged?.version ?? d.version, md5: r.md5, sha256: r.sha256, bytes: r.bytes, elapsedMs: now - t0, urgent: d.urgent, signed: r.image?.refusal === null },
+        `staged ${d.file} (version ${this.state.staged?.version ?? d.version ?? '?'}${r.image?.refusal === null ? ', signature verified' : ''}) in slot ${r.slot}, verified; ${activate ? 'urgent: releasing the lease and rebooting' : 'awaiting reboot'}`,
       );
       if (activate) this.activateAfterLoop = 'urgent upgrade offer';
     } catch (e) {

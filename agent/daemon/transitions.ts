@@ -10,6 +10,7 @@ import type { StagedImage } from '../upgrade/image.ts';
 import type { SlotName } from '../../platform/types.ts';
 import { withHistory } from '../state/store.ts';
 import { onAck, recordFailure, recordSuccess, recordVerifyFailure } from '../upgrade/attempts.ts';
+import { isImageRefusal, type ImageInfo } from '../image/check.ts';
 
 /** Errors that reject the offered file until the offer changes (no retry). */
 export const PERMANENT_CODES: ReadonlySet<string> = new Set([
@@ -47,7 +48,7 @@ export interface DownloadFailure {
 }
 
 export function onDownloadFailed(s: PersistentState, f: DownloadFailure): { state: PersistentState; permanent: boolean } {
-  const permanent = PERMANENT_CODES.has(f.code);
+  const permanent = PERMANENT_CODES.has(f.code) || isImageRefusal(f.code);
   const field = f.part === 'software' ? 'attempts' : 'configAttempts';
   const a = permanent ? recordVerifyFailure(s[field], f.offerKey, f.code, f.now) : recordFailure(s[field], f.offerKey, f.code, f.now, f.retry, f.rand);
   let n: PersistentState = { ...s, [field]: a, lastError: { code: f.code, message: f.message, at: f.now } };
@@ -60,29 +61,33 @@ export function onDownloadFailed(s: PersistentState, f: DownloadFailure): { stat
 export interface Staged {
   decision: Extract<Decision, { action: 'fetch-software' }>;
   protocol: 'tftp' | 'ftp';
-  result: { slot: SlotName; bytes: number; md5: string; sha256: string };
+  result: { slot: SlotName; bytes: number; md5: string; sha256: string; image?: ImageInfo };
   now: number;
   elapsedMs: number;
 }
 
 export function onStaged(s: PersistentState, x: Staged): PersistentState {
   const d = x.decision;
+  // A verified signature's version is the one recorded (the file name only for unsigned images).
+  const signed = x.result.image?.refusal === null ? x.result.image : undefined;
+  const version = signed?.version ?? d.version;
   const staged: StagedImage = {
     slot: x.result.slot,
     md5: x.result.md5,
     sha256: x.result.sha256,
     size: x.result.bytes,
-    version: d.version,
+    version,
     file: d.file,
     source: x.protocol,
     installedAt: x.now,
     offerKey: d.offerKey,
     urgent: d.urgent,
     rebootRequestedAt: null,
+    ...(signed?.signedAt != null ? { signedAt: signed.signedAt } : {}),
   };
   return withHistory(
     { ...s, staged, attempts: recordSuccess(s.attempts, d.offerKey), lastError: null, upgrade: { source: 'provisioning', result: 'complete', file: d.file, server: null, at: x.now } },
-    { at: x.now, event: 'staged', slot: staged.slot, version: d.version, md5: staged.md5, detail: `${x.protocol} ${d.file} ${x.result.bytes} bytes in ${x.elapsedMs} ms` },
+    { at: x.now, event: 'staged', slot: staged.slot, version, md5: staged.md5, detail: `${x.protocol} ${d.file} ${x.result.bytes} bytes in ${x.elapsedMs} ms${signed ? `, signed by ${signed.signers.map((s) => `${s.role} ${s.keyId}`).join(' + ')}` : ''}` },
   );
 }
 

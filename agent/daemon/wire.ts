@@ -11,6 +11,7 @@ import { createTftpFetcher } from '../transfer/tftp-socket.ts';
 import { createFtpFetcher } from '../transfer/ftp.ts';
 import { createProgressRenderer } from '../transfer/progress.ts';
 import { stage } from '../upgrade/stage.ts';
+import { imageCheckFactory } from '../image/policy.ts';
 import { StateStore } from '../state/store.ts';
 import { openAgentPlatform } from './platform.ts';
 import { Daemon } from './service.ts';
@@ -54,6 +55,10 @@ export async function createDaemon(config: AgentConfig, log: Logger, opts: { onc
     dhcp,
     fetchers,
     stage,
+    imageCheck: imageCheckFactory(
+      { mode: config.policy.signature, trustedKeys: config.policy.trustedKeys, model: config.vendorClass, allowDowngrade: config.policy.allowDowngrade },
+      log,
+    ),
     progress: (label) => createProgressRenderer({ label, log, intervalMs }),
     once: opts.once,
   });

@@ -25,6 +25,8 @@ export const imageRecordSchema = z.object({
    * describe what the slot holds now, these the image that had been verified.
    */
   mismatch: z.object({ expectedMd5: md5, expectedSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(), at: ms }).optional(),
+  /** signing time (s) of a verified signed image (agent/image) */
+  signedAt: z.number().int().nonnegative().nullable().optional(),
 });
 
 export const stagedImageSchema = imageRecordSchema.extend({

@@ -82,6 +82,8 @@ export interface ImageView {
   md5: string;
   file: string | null;
   size: number;
+  /** signing time (ISO) when the image's signature was verified (agent/image) */
+  signedAt?: string;
 }
 
 export interface StatusSnapshot {
@@ -189,7 +191,7 @@ export function buildStatus(s: PersistentState, runtime: RuntimeStatus | null, o
   const stale = runtime ? null : (opts.stale ?? null);
   const historyLimit = opts.historyLimit ?? 20;
   const state = stateName(s, runtime, stale);
-  const img = (r: PersistentState['running']): ImageView | null => (r ? { slot: r.slot, version: r.version, md5: r.md5, file: r.file, size: r.size } : null);
+  const img = (r: PersistentState['running']): ImageView | null => (r ? { slot: r.slot, version: r.version, md5: r.md5, file: r.file, size: r.size, ...(r.signedAt != null ? { signedAt: new Date(r.signedAt * 1000).toISOString() } : {}) } : null);
   return {
     state,
     stateText: stateText(state, s, runtime, stale),

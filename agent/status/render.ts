@@ -3,7 +3,7 @@ import type { StatusSnapshot, ImageView } from './model.ts';
 
 function image(v: ImageView | null): string {
   if (!v) return '-';
-  return `slot ${v.slot}  version ${v.version ?? '?'}  md5 ${v.md5}${v.file ? `  (${v.file})` : ''}`;
+  return `slot ${v.slot}  version ${v.version ?? '?'}  md5 ${v.md5}${v.file ? `  (${v.file})` : ''}${v.signedAt ? `  signed ${v.signedAt}` : ''}`;
 }
 
 function pct(bytes: number, total: number | null): string {

@@ -24,6 +24,8 @@ export interface ImageRecord {
    * image is installed again (never UP_TO_DATE, never SAME_VERSION_REFUSED).
    */
   mismatch?: { expectedMd5: string; expectedSha256: string | null; at: number };
+  /** signing time (s) from its verified signature trailer (agent/image); absent: not verified as signed */
+  signedAt?: number | null;
 }
 
 /** An image written to the inactive slot, boot env switched to it on trial. */

@@ -19,6 +19,7 @@ import { AgentError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { Md5Sink, digestStream, isMd5Hex } from '../transfer/hashing-sink.ts';
 import type { ByteSink, Fetcher, TransferProgress, TransferRequest } from '../transfer/types.ts';
+import type { ImageCheck, ImageInfo } from '../image/check.ts';
 import { otherSlot, type BootEnv, type SlotName, type SlotWriter, type Slots } from '../../platform/types.ts';
 
 export interface StageRequest {
@@ -42,6 +43,12 @@ export interface StageOptions {
   activate?: boolean;
   /** test hook: runs after the fsync, before the read-back */
   beforeReadBack?: (slot: SlotName) => Promise<void> | void;
+  /**
+   * Signed-image check (agent/image/check.ts): does the read-back (adding the payload
+   * SHA-256), then concludes before the boot environment is touched; a refusal throws and
+   * the slot is discarded like any failed verification.
+   */
+  verifyImage?: ImageCheck;
 }
 
 export interface StageResult {
@@ -54,6 +61,8 @@ export interface StageResult {
   /** remote file name */
   file: string;
   elapsedMs: number;
+  /** what the signed-image check found (only with opts.verifyImage) */
+  image?: ImageInfo;
 }
 
 export async function stage(req: StageRequest, opts: StageOptions = {}): Promise<StageResult> {
@@ -151,7 +160,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
     }
     await opts.beforeReadBack?.(target);
     live();
-    const back = await digestStream(req.slots.read(target, bytes));
+    const back = opts.verifyImage ? await opts.verifyImage.readBack(req.slots.read(target, bytes), bytes) : await digestStream(req.slots.read(target, bytes));
     if (back.md5 !== expected || back.bytes !== bytes) {
       throw new AgentError('UPGRADE_MD5_MISMATCH', `slot ${target} read back with MD5 ${back.md5} (${back.bytes} bytes), expected ${expected}`, {
         ...ctx,
@@ -161,6 +170,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
         bytes,
       });
     }
+    const image = opts.verifyImage?.conclude();
     if (opts.activate !== false) {
       live(); // the last moment a stop or reboot request can keep the boot environment as it is
       await req.bootEnv.setNext(target);
@@ -168,7 +178,7 @@ export async function stage(req: StageRequest, opts: StageOptions = {}): Promise
     }
     const elapsedMs = now() - started;
     log.info({ ...ctx, bytes, md5: got.md5, sha256: back.sha256, elapsedMs }, `stage: slot ${target} staged and verified (${bytes} bytes)`);
-    return { slot: target, bytes, md5: got.md5, sha256: back.sha256, file, elapsedMs };
+    return { slot: target, bytes, md5: got.md5, sha256: back.sha256, file, elapsedMs, ...(image ? { image } : {}) };
   } catch (e) {
     const err = e instanceof AgentError ? e : new AgentError('UPGRADE_STAGE_FAILED', `staging ${file} failed: ${e instanceof Error ? e.message : String(e)}`, { ...ctx }, { cause: e });
     await discard(err.code);

@@ -10,6 +10,7 @@
  *     [--sim DIR --md5 HEX] [--connect-timeout MS] [--idle-timeout MS]
  *     [--resume-attempts N] [--retry-delay MS] [--progress-ms MS] [--sha256]
  *     [--abort-after BYTES]   (abort the transfer through its AbortSignal once past BYTES)
+ *     [--signature-key ed25519:… --model VC]   (with --sim: policy.signature=require, agent/image)
  *   node scripts/lab/ftp-get.ts --idle [--sim DIR]   (load everything, transfer nothing: idle RSS)
  *
  * Every result carries maxRssKiB (peak resident set of this process) and cpuMs (user+system
@@ -23,6 +24,7 @@ import { HashingSink, Md5Sink } from '../../agent/transfer/hashing-sink.ts';
 import { createProgressRenderer } from '../../agent/transfer/progress.ts';
 import { openSimPlatform } from '../../platform/sim/index.ts';
 import { stage } from '../../agent/upgrade/stage.ts';
+import { imageCheckFactory } from '../../agent/image/policy.ts';
 import type { TransferProgress, TransferRequest } from '../../agent/transfer/types.ts';
 
 const { values } = parseArgs({
@@ -41,6 +43,8 @@ const { values } = parseArgs({
     idle: { type: 'boolean' },
     sha256: { type: 'boolean' },
     'abort-after': { type: 'string' },
+    'signature-key': { type: 'string' },
+    model: { type: 'string' },
   },
 });
 
@@ -78,9 +82,13 @@ async function main(): Promise<Record<string, unknown>> {
   }
   if (values.sim) {
     const platform = await openSimPlatform(values.sim, { log });
+    const key = values['signature-key'];
+    const verifyImage = key
+      ? imageCheckFactory({ mode: 'require', trustedKeys: { manufacturer: [key], coSigner: [] }, model: values.model ?? '', allowDowngrade: false }, log)({ version: null, signedAt: null })
+      : undefined;
     const r = await stage(
       { fetcher, request: req, md5: values.md5 ?? '', slots: platform.slots, bootEnv: platform.bootEnv, log },
-      { onProgress, signal },
+      { onProgress, signal, ...(verifyImage ? { verifyImage } : {}) },
     );
     return { ok: true, ...r };
   }

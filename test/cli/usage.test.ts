@@ -97,6 +97,23 @@ const BAD: Record<string, Array<[string[], string]>> = {
   ],
   'leg list': [[['leg', 'list', '--bogus'], 'CLI_UNKNOWN_OPTION']],
   'leg counters': [[['leg', 'counters', '--state-dir'], 'CLI_MISSING_OPTION_VALUE']],
+  'image keygen': [
+    [['image', 'keygen'], 'CLI_MISSING_OPTION'],
+    [['image', 'keygen', '--out', join(dir, 'k'), '--bogus'], 'CLI_UNKNOWN_OPTION'],
+  ],
+  'image sign': [
+    [['image', 'sign', EMPTY], 'CLI_MISSING_OPTION'],
+    [['image', 'sign', EMPTY, '--key', join(dir, 'missing.key'), '--fw-version', '1.0.0', '--model', 'X', '--out', join(dir, 'o.bin')], 'CLI_FILE'],
+    [['image', 'sign', EMPTY, '--key', EMPTY, '--fw-version', '1.0.0', '--model', 'X', '--out', join(dir, 'o.bin'), '--signed-at', 'soon'], 'CLI_BAD_ARGUMENT'],
+  ],
+  'image verify': [
+    [['image', 'verify', EMPTY], 'CLI_MISSING_OPTION'],
+    [['image', 'verify', EMPTY, '--key', 'ed25519:nope'], 'IMAGE_KEY_INVALID'],
+  ],
+  'image inspect': [
+    [['image', 'inspect'], 'CLI_MISSING_ARGUMENT'],
+    [['image', 'inspect', join(dir, 'missing.bin')], 'CLI_FILE'],
+  ],
   '(none)': [
     [[], 'CLI_MISSING_COMMAND'],
     [['frobnicate'], 'CLI_UNKNOWN_COMMAND'],
@@ -104,6 +121,7 @@ const BAD: Record<string, Array<[string[], string]>> = {
     [['decode'], 'CLI_MISSING_COMMAND'],
     [['decode', 'frob'], 'CLI_UNKNOWN_COMMAND'],
     [['leg'], 'CLI_MISSING_COMMAND'],
+    [['image'], 'CLI_MISSING_COMMAND'],
   ],
 };
 
@@ -118,7 +136,7 @@ describe('usage errors: exit 2 with cpe-agent: error [CODE]: message', () => {
   it('the table covers every command --help lists', () => {
     const leaves: string[] = [];
     for (const c of listed([])) {
-      const sub = c === 'decode' || c === 'leg' ? listed([c]) : [];
+      const sub = c === 'decode' || c === 'leg' || c === 'image' ? listed([c]) : [];
       if (sub.length === 0) leaves.push(c);
       for (const s of sub) leaves.push(`${c} ${s}`);
     }
