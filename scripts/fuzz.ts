@@ -76,7 +76,9 @@ function main(): void {
     const weights = targets.reduce((s, t) => s + t.weight, 0);
     let k = 0;
     // interleave the targets so every thread works on all of them
-    const left = new Map(targets.map((t) => [t.name, Math.round((cases * t.weight) / weights)]));
+    const left = new Map(targets.map((t) => [t.name, Math.floor((cases * t.weight) / weights)]));
+    const first = targets[0]?.name ?? '';
+    left.set(first, (left.get(first) ?? 0) + cases - [...left.values()].reduce((a, b) => a + b, 0)); // the rounding remainder
     while ([...left.values()].some((n) => n > 0)) {
       for (const t of targets) {
         const n = Math.min(batch, left.get(t.name) ?? 0);
