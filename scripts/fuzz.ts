@@ -148,7 +148,7 @@ function main(): void {
   function finish(): void {
     const secs = (performance.now() - t0) / 1000;
     for (const [name, s] of stats) {
-      console.log(`  ${name.padEnd(20)} ${String(s.cases).padStart(10)} cases ${(s.ms / 1000).toFixed(0).padStart(6)} s cpu  ${s.failed ? 'FAILED' : 'ok'}`);
+      console.log(`  ${name.padEnd(20)} ${String(s.cases).padStart(10)} cases ${(s.ms / 1000).toFixed(0).padStart(6)} s  ${s.failed ? 'FAILED' : 'ok'}`);
     }
     console.log(`fuzz: ${ran} cases in ${secs.toFixed(0)} s on ${threads} thread(s), ${failed} failed`);
     if (failed > 0) process.exitCode = 1;
