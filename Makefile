@@ -6,7 +6,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
 export PATH := $(CURDIR)/node_modules/node-linux-$(ARCH)/bin:$(PATH)
 BIN := $(CURDIR)/node_modules/.bin
 
-.PHONY: all setup build typecheck test test-unit test-lab demo bench lab-dhcp clean qemu-disk qemu-boot
+.PHONY: all setup build typecheck test test-unit test-lab check-tests fuzz demo bench lab-dhcp clean qemu-disk qemu-boot
 
 all: build
 
@@ -20,8 +20,17 @@ build: setup
 	node scripts/build.ts
 
 # All tests: unit (pure) and lab (real ISC dhcpd, tftpd-hpa, vsftpd, udhcpc in namespaces).
-test: setup typecheck build
+test: setup typecheck build check-tests
 	scripts/test.sh
+
+# Tests that cannot fail: empty catch around expect, fast-check maxLength > 10 without size.
+check-tests: setup
+	node scripts/check-tests.ts
+
+# The codec properties over CASES generated inputs on every core (not part of `make test`).
+CASES ?= 1000000
+fuzz: setup
+	node scripts/fuzz.ts --cases $(CASES) $(if $(JOBS),--jobs $(JOBS)) $(if $(TARGET),--target $(TARGET))
 
 test-unit: setup
 	scripts/test.sh --project unit

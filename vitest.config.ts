@@ -9,6 +9,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          // property tests generate inputs up to their stated maxLength (size: 'max', see
+          // scripts/check-tests.ts): a few seconds each, more on a busy machine
+          testTimeout: 60_000,
           exclude: ['test/**/*.lab.test.ts'],
         },
       },

@@ -367,7 +367,10 @@ class Machine {
       case 'RENEWING': {
         const lease = this.s.lease;
         if (!lease) return this.beginDiscover();
-        if (this.now >= leaseDeadlines(lease).t2) return this.enterRebinding();
+        const { t2, expiry } = leaseDeadlines(lease);
+        // a timer that fires late (suspend, clock jump) may find the lease already gone
+        if (this.now >= expiry) return this.expire('lease expired (no answer while renewing)');
+        if (this.now >= t2) return this.enterRebinding();
         return this.sendRenew();
       }
       case 'REBINDING': {
@@ -516,6 +519,7 @@ class Machine {
     this.s.candidate = undefined;
     this.s.candidateHow = undefined;
     const lease = this.s.lease;
+    if (lease && !isInfinite(lease) && this.now >= leaseDeadlines(lease).expiry) return this.expire('lease expired while the link was down');
     if (lease && !isInfinite(lease)) this.setTimer(leaseDeadlines(lease).expiry);
     else this.clearTimer();
   }

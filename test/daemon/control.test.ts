@@ -16,14 +16,19 @@ describe('control socket', () => {
     expect(await sendControl(dir, { cmd: 'ping' })).toBeNull();
   });
 
-  it('reply first, then the side effect', async () => {
+  it('reply first, then the side effect', { timeout: 10_000 }, async () => {
     const seen: string[] = [];
+    let ran: () => void = () => undefined;
+    const afterRan = new Promise<void>((r) => (ran = r));
     const srv = await startControlServer(dir, (c) => ({
       reply: { ok: true, message: c.cmd },
-      after: () => void seen.push(`after ${c.cmd}${c.cmd === 'reboot' ? ` ${c.source}` : ''}`),
+      after: () => {
+        seen.push(`after ${c.cmd}${c.cmd === 'reboot' ? ` ${c.source}` : ''}`);
+        ran();
+      },
     }));
     expect(await sendControl(dir, { cmd: 'reboot', source: 'cli' })).toEqual({ ok: true, message: 'reboot' });
-    await new Promise((r) => setTimeout(r, 20));
+    await afterRan; // the side effect runs once the reply is flushed (never: the test times out)
     expect(seen).toEqual(['after reboot cli']);
     await srv.close();
     expect(await sendControl(dir, { cmd: 'ping' })).toBeNull();

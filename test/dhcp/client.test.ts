@@ -322,6 +322,31 @@ describe('client: RENEWING, REBINDING, expiry', () => {
     expect(d.state.lease).toBeUndefined();
   });
 
+  it('a RENEWING timer that fires after expiry (suspend, clock jump) drops the lease at once: no REBINDING, no timer in the past', () => {
+    // found by client-fuzz: REBINDING was entered with a REQUEST for the expired address and a timer set before now
+    const d = new Driver();
+    d.bind(60);
+    d.fire(); // T1 = 30 s
+    expect(d.state.phase).toBe('RENEWING');
+    d.now = T0 + 60_001;
+    const a = d.on({ type: 'timer' });
+    expect(types(a).slice(0, 3)).toEqual(['removeLease', 'lost', 'send']);
+    expect(opt(onlySend(a).msg, Opt.MESSAGE_TYPE)).toEqual([MessageType.DISCOVER]);
+    expect(d.state.lease).toBeUndefined();
+    expect(timerOf(a)).toBeGreaterThanOrEqual(d.now);
+  });
+
+  it('link down after the lease expired drops it at once instead of arming a timer in the past', () => {
+    // found by client-fuzz: LINK_DOWN armed the expiry timer before now
+    const d = new Driver();
+    d.bind(60);
+    d.now = T0 + 60_001;
+    const a = d.on({ type: 'linkDown' });
+    expect(types(a)).toEqual(['removeLease', 'lost', 'clearTimer']);
+    expect(d.state.phase).toBe('LINK_DOWN');
+    expect(d.state.lease).toBeUndefined();
+  });
+
   it('NAK while RENEWING → removeLease, lost, INIT', () => {
     const d = new Driver();
     d.bind(3600);

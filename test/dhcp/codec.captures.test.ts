@@ -40,12 +40,8 @@ describe('codec against the shared third-party captures', () => {
     const bad = payloads.filter((p) => !decodable.includes(p));
     expect(bad.map((p) => `${p.file}#${p.frame}`)).toEqual(['tcpdump_dhcp-rfc4388.pcap#43', 'tcpdump_dhcp-rfc4388.pcap#44']);
     for (const p of bad) {
-      try {
-        decodeMessage(p.payload);
-      } catch (e) {
-        expect(e).toBeInstanceOf(AgentError);
-        expect((e as AgentError).code).toBe('DHCP_BAD_COOKIE');
-      }
+      expect(() => decodeMessage(p.payload), `${p.file}#${p.frame}`).toThrow(expect.objectContaining({ code: 'DHCP_BAD_COOKIE' }));
+      expect(() => decodeMessage(p.payload)).toThrow(AgentError);
     }
   });
 

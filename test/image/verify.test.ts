@@ -124,7 +124,7 @@ describe('image trailer', () => {
   it('random bytes and random tails never verify and never throw', () => {
     const good = signed(payload);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), fc.boolean(), (junk, withMagic) => {
+      fc.property(fc.uint8Array({ maxLength: 600, size: 'max' }), fc.boolean(), (junk, withMagic) => {
         // Random data, optionally ending in the real footer of a signed file (magic + lengths).
         const f = withMagic ? Buffer.concat([junk, good.subarray(good.length - FOOTER_LENGTH)]) : junk;
         const v = check(f);
@@ -133,7 +133,7 @@ describe('image trailer', () => {
       { numRuns: 500 },
     );
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.nat(), (junk, at) => {
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 200, size: 'max' }), fc.nat(), (junk, at) => {
         // Random bytes spliced into a signed file.
         const pos = at % good.length;
         const g = Buffer.concat([good.subarray(0, pos), junk, good.subarray(pos)]);

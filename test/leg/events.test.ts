@@ -26,7 +26,7 @@ describe('events', () => {
 
 describe('EventBuffer', () => {
   const text = fc.oneof(
-    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.string({ unit: 'binary', maxLength: 12, size: 'max' }),
     fc.constantFrom('', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udfff', '\ud83d\ude00', 'a"b\\c', 'IP_198.18.0.1', '02:0d:00:00:00:01'),
   );
   const opt = fc.option(text, { nil: null });
@@ -65,7 +65,7 @@ describe('EventBuffer', () => {
   it('takeParts: the same text in parts of whole lines, each within the limit unless one line is longer', () => {
     const buf = new EventBuffer();
     fc.assert(
-      fc.property(fc.array(fc.oneof(logon, logout, rejected), { maxLength: 12 }), fc.integer({ min: 1, max: 2000 }), (ops, max) => {
+      fc.property(fc.array(fc.oneof(logon, logout, rejected), { maxLength: 12, size: 'max' }), fc.integer({ min: 1, max: 2000 }), (ops, max) => {
         for (const op of ops) buf.add(op);
         const parts = buf.takeParts(max);
         expect(parts.join('')).toBe(ops.map((op) => JSON.stringify(toEvent(op)) + '\n').join(''));

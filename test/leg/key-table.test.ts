@@ -50,7 +50,7 @@ describe('KeyTable behaves as a Map from text', () => {
   for (const [name, keyOf] of [['ipKey', ipKey], ['macKey', macKey]] as const) {
     it(`with ${name}: same answers as a Map, across growth`, () => {
       fc.assert(
-        fc.property(fc.array(fc.tuple(text, fc.nat()), { maxLength: 3000 }), fc.array(text, { maxLength: 200 }), (sets, probes) => {
+        fc.property(fc.array(fc.tuple(text, fc.nat()), { maxLength: 3000, size: 'medium' }), fc.array(text, { maxLength: 200, size: 'medium' }), (sets, probes) => {
           const t = new KeyTable<{ v: number }>(keyOf, 2);
           const m = new Map<string, { v: number }>();
           for (const [k, v] of sets) {

@@ -44,10 +44,10 @@ describe('RDRv1 codec', () => {
       fc.integer({ min: -128, max: 127 }).map((v) => ({ type: RdrType.INT8 as number, value: v })),
       fc.integer({ min: 0, max: 0xffffffff }).map((v) => ({ type: RdrType.UINT32 as number, value: v })),
       fc.boolean().map((v) => ({ type: RdrType.BOOLEAN as number, value: v })),
-      fc.uint8Array({ maxLength: 40 }).map((v) => ({ type: RdrType.STRING as number, value: v })),
+      fc.uint8Array({ maxLength: 40, size: 'max' }).map((v) => ({ type: RdrType.STRING as number, value: v })),
     );
     fc.assert(
-      fc.property(fc.array(field, { maxLength: 30 }), fc.integer({ min: 0, max: 0xffffffff }), (fields, tag) => {
+      fc.property(fc.array(field, { maxLength: 30, size: 'max' }), fc.integer({ min: 0, max: 0xffffffff }), (fields, tag) => {
         const r = { ...rec, tag, fields };
         expect(decodeRdr(encodeRdr(r))).toEqual(r);
       }),

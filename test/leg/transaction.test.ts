@@ -64,7 +64,7 @@ describe('fromPayload equals fromDhcpMessage(decodeMessage(…)) for ACK, RELEAS
     expect(seen.get('wire')).toBeGreaterThan(3);
   });
 
-  const sub = fc.record({ code: fc.constantFrom(1, 2, 6, 9), data: fc.oneof(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.uint8Array({ maxLength: 12 })) });
+  const sub = fc.record({ code: fc.constantFrom(1, 2, 6, 9), data: fc.oneof(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.uint8Array({ maxLength: 12, size: 'max' })) });
   const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
   const msg = fc.record({
     type: fc.constantFrom(5, 7, 4),
@@ -80,7 +80,7 @@ describe('fromPayload equals fromDhcpMessage(decodeMessage(…)) for ACK, RELEAS
     split: fc.boolean(),
     // a long option (host name) in about half the cases: the 300-byte encoding then has to
     // overload file (and sname), the branch the full decoder alone handles
-    long: fc.option(fc.uint8Array({ minLength: 40, maxLength: 150 }), { nil: undefined, freq: 2 }),
+    long: fc.option(fc.uint8Array({ minLength: 40, maxLength: 150, size: 'max' }), { nil: undefined, freq: 2 }),
   });
 
   it('on random messages (relay sub-options, odd hlen, bad option 82); overload and split options are left to the full decode', () => {

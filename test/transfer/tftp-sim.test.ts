@@ -206,6 +206,33 @@ describe('TFTP machine over a lossy simulated network', () => {
     );
   });
 
+  it('windowed transfers across the block-number rollover (65535 → 0), with loss and duplicates', () => {
+    // blksize 8: 65,536 blocks are 512 KiB; the file runs 1..400 blocks past the wrap
+    let wrapped = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 2, max: 8 }),
+        fc.constantFrom(0.01, 0.05),
+        fc.constantFrom(0, 0.1),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        (extra, ws, drop, dup, seed, slowSink) => {
+          const size = (65_535 + extra) * 8 + (extra % 8);
+          const r = simulate({ size, blksize: 8, ws, drop, dup, seed, slowSink });
+          expect(Math.floor(size / 8) + 1).toBeGreaterThan(65_536);
+          expect(r.outcome).toBe('done');
+          expect(r.got.length).toBe(size);
+          expect(Buffer.from(r.got).equals(Buffer.from(r.file))).toBe(true);
+          expect(r.counters.retransmits + r.counters.gaps).toBeGreaterThan(0); // the loss really hit
+          wrapped++;
+        },
+      ),
+      { numRuns: 4 },
+    );
+    expect(wrapped).toBe(4);
+  });
+
   it('duplicated traffic alone never adds ACKs beyond windows and timeouts (lockstep)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (size, seed) => {

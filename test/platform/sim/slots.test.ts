@@ -27,9 +27,15 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
 
 describe('SimSlots', () => {
   it('stores exactly the bytes written, whatever the chunking, and reads them back', async () => {
+    // small chunks and large ones (the writer stages 512 KiB buffers, the reader 1 MiB chunks)
+    const size = fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 0, max: 4096 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 300_000 }) });
+    let overOneMiB = 0;
+    let chunks = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 300_000 }), { minLength: 1, maxLength: 12 }), async (sizes) => {
+      fc.asyncProperty(fc.array(size, { minLength: 1, maxLength: 24, size: 'max' }), async (sizes) => {
         const data = randomBytes(sizes.reduce((a, b) => a + b, 0));
+        if (data.length > 1024 * 1024) overOneMiB++;
+        chunks += sizes.length;
         const s = slots(8 * 1024 * 1024);
         const w = await s.openWriter('B');
         let off = 0;
@@ -41,8 +47,11 @@ describe('SimSlots', () => {
         expect((await stat(slotPath(dir, 'B'))).size).toBe(data.length);
         expect((await collect(s.read('B', data.length))).equals(data)).toBe(true);
       }),
-      { numRuns: 15 },
+      { numRuns: 60 },
     );
+    // the runs crossed both staging buffers and the read chunk, in many pieces
+    expect(overOneMiB).toBeGreaterThanOrEqual(3); // about 40% of the runs; fewer than 3 of 60 is a broken generator
+    expect(chunks).toBeGreaterThan(60 * 8);
   });
 
   it('replaces a longer previous image completely', async () => {
