@@ -186,7 +186,7 @@ describeLab('stopping stops: SIGTERM / reboot mid-download (dhcpd + tftpd-hpa + 
     await downloading(a, 512 * 1024);
     expect((await lab.vsftpd.sessionPids()).length).toBeGreaterThan(0);
     await sigtermMidDownload(c, a);
-    await waitFor(async () => (await lab.vsftpd.sessionPids()).length === 0, 'the vsftpd session to end', 5000, 100);
+    await waitFor(async () => (await lab.vsftpd.sessionPids()).length === 0, 'the vsftpd session to end', 15_000, 100);
   });
 
   it('reboot request mid-download (FTP): cancel, discard, then DHCPRELEASE and reboot into the running slot', async () => {
@@ -209,7 +209,7 @@ describeLab('stopping stops: SIGTERM / reboot mid-download (dhcpd + tftpd-hpa + 
     expect(after.slotB).toBe(0);
     expect(JSON.parse(after.state)).toMatchObject({ staged: null });
     expect(JSON.parse(readFileSync(join(c.dir, 'sim', 'reboot.json'), 'utf8'))).toMatchObject({ reason: 'reboot requested (cli)' });
-    await waitFor(async () => (await lab.vsftpd.sessionPids()).length === 0, 'the vsftpd session to end', 5000, 100);
+    await waitFor(async () => (await lab.vsftpd.sessionPids()).length === 0, 'the vsftpd session to end', 15_000, 100);
     await new Promise((r2) => setTimeout(r2, 2000));
     expect(snapshot(c, a)).toEqual(after);
   });
