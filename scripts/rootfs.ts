@@ -28,6 +28,8 @@ const { values } = parseArgs({
     form: { type: 'string', default: 'node' },
     config: { type: 'string', default: join(root, 'platform', 'rootfs', 'etc', 'cpe-agent.json') },
     out: { type: 'string' },
+    /** cpio only: xz (default, smallest) | gzip (fast, for tests) | none */
+    compress: { type: 'string', default: 'xz' },
   },
 });
 const arch = values.arch;
@@ -145,7 +147,9 @@ const collect = (rel: string): void => {
 };
 collect('');
 
-const ext = format === 'cpio' ? 'cpio.xz' : 'squashfs';
+const compress = values.compress;
+if (compress !== 'xz' && compress !== 'gzip' && compress !== 'none') throw new Error(`--compress must be xz, gzip or none, got ${compress}`);
+const ext = format === 'cpio' ? { xz: 'cpio.xz', gzip: 'cpio.gz', none: 'cpio' }[compress] : 'squashfs';
 const out = values.out ?? join(root, 'dist', `rootfs-${arch}.${ext}`);
 mkdirSync(dirname(out), { recursive: true });
 rmSync(out, { force: true });
@@ -153,7 +157,8 @@ if (format === 'cpio') {
   const entries: CpioEntry[] = [...entriesFromTree(stage, paths), { path: 'dev/console', type: 'char', mode: 0o600, major: 5, minor: 1 }, { path: 'dev/null', type: 'char', mode: 0o666, major: 1, minor: 3 }];
   const cpio = cpioArchive(entries, epoch);
   // the kernel's xz decoder wants CRC32 checks; one thread = the same bytes every time
-  writeFileSync(out, execFileSync('xz', ['-9', '-T1', '--check=crc32', '-c'], { input: cpio, maxBuffer: 1 << 30 }));
+  const z = { xz: ['xz', '-9', '-T1', '--check=crc32', '-c'], gzip: ['gzip', '-9', '-n', '-c'], none: undefined }[compress];
+  writeFileSync(out, z ? execFileSync(z[0] ?? '', z.slice(1), { input: cpio, maxBuffer: 1 << 30 }) : cpio);
 } else {
   execFileSync('mksquashfs', [stage, out, '-comp', 'xz', '-noappend', '-reproducible', '-all-root', '-mkfs-time', String(epoch), '-all-time', String(epoch), '-no-progress', '-quiet', '-p', 'dev/console c 600 0 0 5 1', '-p', 'dev/null c 666 0 0 1 3'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
