@@ -30,7 +30,7 @@ const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
 const codeCache = !values['no-code-cache'];
 
 /** V8 flags for a small device (README "Footprint": chosen by measurement). */
-export const V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=48'];
+export const V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=48', '--lite-mode'];
 
 const bundle = join(root, 'dist', 'cpe-agent.cjs');
 if (!existsSync(bundle)) throw new Error(`${bundle} missing: run make build first`);
@@ -59,7 +59,8 @@ writeFileSync(
   JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, execArgv: V8_FLAGS, execArgvExtension: 'env' }, null, 2),
 );
 const t = targetNode();
-execFileSync(t.cmd, [...t.pre, '--experimental-sea-config', seaConfig], { env: t.env, stdio: ['ignore', 'ignore', 'inherit'] });
+// the code cache carries V8's flag hash: made with the flags the SEA runs with, or it is rejected
+execFileSync(t.cmd, [...t.pre, ...V8_FLAGS, '--experimental-sea-config', seaConfig], { env: t.env, stdio: ['ignore', 'ignore', 'inherit'] });
 
 // 2. stripped node
 const stripped = join(out, 'node');
