@@ -37,7 +37,14 @@ const FORMS: { name: string; argv: string[] }[] = [
   { name: `node + bundle (${FLAGS})`, argv: [join(SEA, 'cpe-agent.sh')] },
   { name: 'node + bundle, no V8 flags', argv: [join(SEA, 'node'), join(SEA, 'cpe-agent.cjs')] },
   { name: 'single executable (SEA)', argv: [join(SEA, 'cpe-agent')] },
-];
+  // FOOTPRINT_FLAGS='--lite-mode;--lite-mode --max-lazy': more node + bundle forms to compare
+  ...(process.env.FOOTPRINT_FLAGS ?? '')
+    .split(';')
+    .filter((f) => f.trim())
+    .map((f) => ({ name: `node + bundle (${f.trim()})`, argv: [join(SEA, 'node'), ...f.trim().split(/\s+/), join(SEA, 'cpe-agent.cjs')] })),
+].filter((f) => !process.env.FOOTPRINT_ONLY_EXTRA || f.name.startsWith('node + bundle ('));
+/** FOOTPRINT_IDLE_ONLY=1: idle RSS only (no upgrade, no timing): for choosing flags */
+const IDLE_ONLY = Boolean(process.env.FOOTPRINT_IDLE_ONLY);
 
 interface Mem {
   rss: number;
@@ -146,14 +153,20 @@ try {
   const nodeE0: number[] = [];
   const udhcpc: number[] = [];
   const starts: { form: string; start: number }[] = [];
-  const rows: { form: string; idle: Mem; peak: Mem; bound: number[] }[] = [];
+  const rows: { form: string; idle: Mem; peak: Mem; bound: number[]; upgradeS: number }[] = [];
   for (const form of FORMS) {
     const idleD = await daemon(form, `idle-${rows.length}`, 'up-to-date');
     await new Promise((r) => setTimeout(r, 2000));
     const idle = await mem(idleD.pid);
     await idleD.stop();
+    if (IDLE_ONLY) {
+      process.stdout.write(`${form.name}: idle ${idle.rss.toFixed(1)} MiB (anon ${idle.anon.toFixed(1)}, file ${idle.file.toFixed(1)}), bare node ${bareMem.rss.toFixed(1)} (anon ${bareMem.anon.toFixed(1)})\n`);
+      continue;
+    }
     await lab.setOffers({ [VC]: upgrade });
+    const t0 = Date.now();
     const up = await daemon(form, `up-${rows.length}`, 'staged-awaiting-reboot');
+    const upgradeS = (Date.now() - t0) / 1000;
     const peak = await mem(up.pid);
     await up.stop();
     await lab.setOffers({ [VC]: upToDate });
@@ -172,10 +185,11 @@ try {
         nodeE0.push((await timed(inNs([join(SEA, 'node'), '-e', '0']))).ms);
       }
     }
-    rows.push({ form: form.name, idle, peak, bound });
+    rows.push({ form: form.name, idle, peak, bound, upgradeS });
   }
   await new Promise((r) => setTimeout(r, 300));
   dump.kill('SIGINT');
+  if (IDLE_ONLY) process.exit(0);
   await new Promise((r) => dump.once('exit', r));
 
   // first DISCOVER on the wire after each agent start
@@ -194,11 +208,11 @@ try {
   const f1 = (n: number): string => n.toFixed(1);
   const out: string[] = [];
   out.push(`runs: ${RUNS}; ${ARCH}; bare node idle ${f1(bareMem.rss)} MiB (anon ${f1(bareMem.anon)}, file ${f1(bareMem.file)}); node -e 0 ${f1(e0)} ms; udhcpc DISCOVER→BOUND ${f1(u)} ms`);
-  out.push(`${'form'.padEnd(44)} ${'idle MiB'.padStart(9)} ${'(anon/file)'.padStart(12)} ${'peak 256M'.padStart(10)} ${'→DISCOVER ms'.padStart(13)} ${'→BOUND ms'.padStart(10)}`);
+  out.push(`${'form'.padEnd(60)} ${'idle MiB'.padStart(9)} ${'(anon/file)'.padStart(12)} ${'peak 256M'.padStart(10)} ${'→DISCOVER ms'.padStart(13)} ${'→BOUND ms'.padStart(10)} ${'upgrade s'.padStart(10)}`);
   for (const r of rows) {
     const d = median(firstDiscover(r.form));
     out.push(
-      `${r.form.padEnd(44)} ${f1(r.idle.rss).padStart(9)} ${`${f1(r.idle.anon)}/${f1(r.idle.file)}`.padStart(12)} ${f1(r.peak.hwm).padStart(10)} ${f1(d).padStart(13)} ${f1(median(r.bound)).padStart(10)}`,
+      `${r.form.padEnd(60)} ${f1(r.idle.rss).padStart(9)} ${`${f1(r.idle.anon)}/${f1(r.idle.file)}`.padStart(12)} ${f1(r.peak.hwm).padStart(10)} ${f1(d).padStart(13)} ${f1(median(r.bound)).padStart(10)} ${f1(r.upgradeS).padStart(10)}`,
     );
     out.push(
       `  goals: idle ${f1(r.idle.rss - bareMem.rss)} MiB over bare node (≤ 8: ${r.idle.rss - bareMem.rss <= 8 ? 'met' : 'NOT met'}); ` +
