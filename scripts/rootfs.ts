@@ -160,7 +160,7 @@ if (format === 'cpio') {
   const z = { xz: ['xz', '-9', '-T1', '--check=crc32', '-c'], gzip: ['gzip', '-9', '-n', '-c'], none: undefined }[compress];
   writeFileSync(out, z ? execFileSync(z[0] ?? '', z.slice(1), { input: cpio, maxBuffer: 1 << 30 }) : cpio);
 } else {
-  execFileSync('mksquashfs', [stage, out, '-comp', 'xz', '-noappend', '-reproducible', '-all-root', '-mkfs-time', String(epoch), '-all-time', String(epoch), '-no-progress', '-quiet', '-p', 'dev/console c 600 0 0 5 1', '-p', 'dev/null c 666 0 0 1 3'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('mksquashfs', [stage, out, '-comp', 'xz', '-b', '1M', '-noappend', '-reproducible', '-all-root', '-mkfs-time', String(epoch), '-all-time', String(epoch), '-no-progress', '-quiet', '-p', 'dev/console c 600 0 0 5 1', '-p', 'dev/null c 666 0 0 1 3'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 const md5 = await new Promise<string>((resolve, reject) => {
   const h = createHash('md5');
