@@ -4,7 +4,7 @@
  * beside it. Contents (README "Modem rootfs"):
  *   busybox (Debian busybox-static for the arch) + its applet links, busybox init;
  *   the glibc runtime the Node binary needs (Debian libc6, libstdc++6, libgcc-s1 for the arch);
- *   the agent (node + bundle, or the SEA: --form), /etc/cpe-agent.json for the board;
+ *   the agent (the SEA, or node + bundle: --form node), /etc/cpe-agent.json for the board;
  *   platform/rootfs/ (inittab, rc scripts, the supervisor); /etc/cpe-agent/version;
  *   /etc/cpe-agent/ca and /etc/cpe-agent/keys (empty, for later).
  * Built without root: Debian packages are unpacked with dpkg-deb -x (scripts/debs.sh), the cpio
@@ -24,8 +24,8 @@ const { values } = parseArgs({
   options: {
     arch: { type: 'string', default: process.arch === 'arm64' ? 'arm64' : 'x64' },
     format: { type: 'string', default: 'cpio' },
-    /** node: the stripped node binary + the bundle (leaner, README "Footprint"); sea: the single executable */
-    form: { type: 'string', default: 'node' },
+    /** sea: the single executable (leaner and faster: README "Footprint"); node: stripped node + bundle */
+    form: { type: 'string', default: 'sea' },
     config: { type: 'string', default: join(root, 'platform', 'rootfs', 'etc', 'cpe-agent.json') },
     out: { type: 'string' },
     /** cpio only: xz (default, smallest) | gzip (fast, for tests) | none */

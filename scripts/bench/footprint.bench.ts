@@ -63,6 +63,17 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
 };
 const nowMs = (): number => performance.timeOrigin + performance.now();
+/**
+ * Drops these files' pages from the page cache (fadvise DONTNEED via dd iflag=nocache) so every
+ * form starts cold: file-backed RSS depends on the page-cache state of the binary (a freshly
+ * written copy maps 12 MiB more of the same bytes than one read back from disk).
+ */
+async function uncache(files: string[]): Promise<void> {
+  for (const f of files) {
+    await new Promise((r) => spawn('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' }).once('exit', r));
+  }
+}
+const BINARIES = [join(SEA, 'node'), join(SEA, 'cpe-agent'), join(SEA, 'cpe-agent.cjs')];
 
 function timed(argv: string[]): Promise<{ start: number; ms: number; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -133,6 +144,7 @@ try {
   };
 
   // reference: bare node idle and `node -e 0`
+  await uncache(BINARIES);
   const bare = spawn(join(SEA, 'node'), ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   children.add(bare);
   await new Promise((r) => setTimeout(r, 2000));
@@ -155,6 +167,7 @@ try {
   const starts: { form: string; start: number }[] = [];
   const rows: { form: string; idle: Mem; peak: Mem; bound: number[]; upgradeS: number }[] = [];
   for (const form of FORMS) {
+    await uncache(BINARIES);
     const idleD = await daemon(form, `idle-${rows.length}`, 'up-to-date');
     await new Promise((r) => setTimeout(r, 2000));
     const idle = await mem(idleD.pid);
