@@ -7,8 +7,11 @@
  *   peak RSS during a 256 MiB upgrade (FTP)      ≤ that form's idle + 16 MiB
  *   start-up to the first DISCOVER on the wire   ≤ 2.5 × `node -e 0`
  *   DISCOVER → BOUND, whole process              ≤ 2.5 × udhcpc (no ARP check on either side)
- * RSS is VmRSS (idle, 2 s after "up to date") and VmHWM (peak) from /proc; times are medians.
+ * RSS is VmRSS (idle, 2 s after "up to date") and VmHWM (peak) from /proc, each form started
+ * with its binaries evicted from the page cache; times are medians.
  * Needs `make bundle` first. Run: node scripts/bench/footprint.bench.ts [runs]
+ * FOOTPRINT_FLAGS='--a;--b --c' adds node + bundle forms with those V8 flags;
+ * FOOTPRINT_IDLE_ONLY=1 measures idle RSS only (for choosing flags).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
