@@ -54,8 +54,9 @@ bundle: build
 	node scripts/bundle.ts --arch $(ARCH)
 
 # One firmware slot's root filesystem: dist/rootfs-$(ARCH).cpio.xz (FORMAT=squashfs: .squashfs) + .md5
+# ROOTFS_CONFIG=FILE: the board's /etc/cpe-agent.json (default platform/rootfs/etc/cpe-agent.json)
 rootfs: bundle
-	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT)
+	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT) $(if $(ROOTFS_CONFIG),--config $(ROOTFS_CONFIG))
 
 bench: setup build
 	node scripts/bench/run.ts
