@@ -2,11 +2,14 @@
 # Only that runtime's bin dir goes on PATH: node_modules/.bin also holds a `dhcpd` (from the
 # npm `dhcp` package, a benchmark peer) that would shadow ISC dhcpd in the lab.
 SHELL := /bin/bash
-ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
-export PATH := $(CURDIR)/node_modules/node-linux-$(ARCH)/bin:$(PATH)
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+# target architecture of `make bundle` / `make rootfs` (x64 | arm64); the tools always run on the host's node
+ARCH ?= $(HOST_ARCH)
+FORMAT ?= cpio
+export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 BIN := $(CURDIR)/node_modules/.bin
 
-.PHONY: all setup build typecheck test test-unit test-lab check-tests fuzz demo bench lab-dhcp clean qemu-disk qemu-boot
+.PHONY: all setup build typecheck test test-unit test-lab check-tests fuzz demo bench lab-dhcp clean qemu-disk qemu-boot bundle rootfs
 
 all: build
 
@@ -45,6 +48,15 @@ demo: setup build
 # A DHCP lab lease, ours and busybox udhcpc side by side (real ISC dhcpd in namespaces).
 lab-dhcp: setup build
 	node scripts/lab/lease-example.ts
+
+# The agent as a single executable (dist/sea/$(ARCH)/cpe-agent) and node + bundle beside it.
+bundle: build
+	node scripts/bundle.ts --arch $(ARCH)
+
+# One firmware slot's root filesystem: dist/rootfs-$(ARCH).cpio.xz (FORMAT=squashfs: .squashfs) + .md5
+# ROOTFS_CONFIG=FILE: the board's /etc/cpe-agent.json (default platform/rootfs/etc/cpe-agent.json)
+rootfs: bundle
+	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT) $(if $(ROOTFS_CONFIG),--config $(ROOTFS_CONFIG))
 
 bench: setup build
 	node scripts/bench/run.ts

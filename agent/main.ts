@@ -1,6 +1,8 @@
 /**
  * Entry point of `dist/cpe-agent`: builds the command tree; each command lives in
- * `agent/cli/commands/<name>.ts` and registers itself on the program.
+ * `agent/cli/commands/<name>.ts` and registers itself on the program. Only the named command's
+ * module is loaded (`run` never loads the LEG, pcap or sqlite code; `leg` never loads the
+ * daemon); help and unknown commands load them all.
  *
  * Exit codes (README contract): 0 done (also --help, --version); 2 bad input, usage errors
  * included (unknown command or flag, missing argument or option, bad option value), printed
@@ -8,30 +10,40 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AgentError } from './errors.ts';
-import { registerDecode } from './cli/commands/decode.ts';
-import { registerDhcp } from './cli/commands/dhcp.ts';
-import { registerRun } from './cli/commands/run.ts';
-import { registerStatus } from './cli/commands/status.ts';
-import { registerReboot } from './cli/commands/reboot.ts';
-import { registerLeg } from './cli/commands/leg.ts';
-import { registerImage } from './cli/commands/image.ts';
+
+type Register = (program: Command) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  decode: async () => (await import('./cli/commands/decode.ts')).registerDecode,
+  dhcp: async () => (await import('./cli/commands/dhcp.ts')).registerDhcp,
+  run: async () => (await import('./cli/commands/run.ts')).registerRun,
+  status: async () => (await import('./cli/commands/status.ts')).registerStatus,
+  reboot: async () => (await import('./cli/commands/reboot.ts')).registerReboot,
+  leg: async () => (await import('./cli/commands/leg.ts')).registerLeg,
+  image: async () => (await import('./cli/commands/image.ts')).registerImage,
+};
+
+/** the command modules argv needs: the named one; none for --version; all otherwise */
+export function commandsFor(argv: readonly string[]): string[] {
+  const first = argv[2];
+  if (first !== undefined && first in COMMANDS) return [first];
+  if (first === '--version' || first === '-V') return [];
+  return Object.keys(COMMANDS);
+}
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('cpe-agent')
     .description('Firmware agent for fiber CPEs: DHCP client with option 43, A/B upgrade, DHCP login event generator')
     .version(VERSION)
     // commander's own error line is replaced by ours (main); inherited by every subcommand
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
-  registerDecode(program);
-  registerDhcp(program);
-  registerRun(program);
-  registerStatus(program);
-  registerReboot(program);
-  registerLeg(program);
-  registerImage(program);
+  const wanted = argv.length > 0 ? commandsFor(argv) : Object.keys(COMMANDS);
+  for (const name of Object.keys(COMMANDS)) {
+    const load = COMMANDS[name];
+    if (load && wanted.includes(name)) (await load())(program);
+  }
   return program;
 }
 
@@ -59,8 +71,8 @@ function usageMessage(e: CommanderError): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

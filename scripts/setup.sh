@@ -14,6 +14,8 @@ declare -A PKG=(
   [qemu-system-aarch64]=qemu-system-arm [mkimage]=u-boot-tools [mcopy]=mtools
   [mkfs.vfat]=dosfstools [sfdisk]=fdisk [mkfs.ext4]=e2fsprogs [cpio]=cpio [depmod]=kmod
   [fw_printenv]=libubootenv-tool [dpkg-deb]=dpkg [timeout]=coreutils
+  [mksquashfs]=squashfs-tools [unsquashfs]=squashfs-tools [xz]=xz-utils
+  [qemu-aarch64-static]=qemu-user-static [llvm-strip]=llvm [chroot]=coreutils
 )
 have() { for d in /usr/sbin /usr/bin /sbin /bin; do [ -x "$d/$1" ] && return 0; done; return 1; }
 missing=()
@@ -67,3 +69,21 @@ if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.pack
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The other architecture's official Node binary (make bundle/rootfs ARCH=arm64 on x64 and the
+# reverse): npm skips a package whose "cpu" does not match the host, so it is fetched with
+# `npm pack` at the lockfile's version, checked against the lockfile's integrity and unpacked
+# into node_modules (after the npm cache holds it, this works offline).
+for a in x64 arm64; do
+  dir=node_modules/node-linux-$a
+  [ -x "$dir/bin/node" ] && continue
+  read -r ver integrity < <(node -e "const p=require('./package-lock.json').packages['node_modules/node-linux-$a'];console.log(p.version,p.integrity)")
+  echo "setup: fetching node-linux-$a@$ver (npm skipped it: cpu=$a)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent --prefer-offline "node-linux-$a@$ver" >/dev/null)
+  got="sha512-$(openssl dgst -sha512 -binary "$tmp"/node-linux-$a-$ver.tgz | base64 -w0)"
+  if [ "$got" != "$integrity" ]; then echo "setup: node-linux-$a integrity mismatch" >&2; rm -rf "$tmp"; exit 1; fi
+  rm -rf "$dir" && mkdir -p "$dir"
+  tar -xzf "$tmp"/node-linux-$a-$ver.tgz -C "$dir" --strip-components=1
+  rm -rf "$tmp"
+done

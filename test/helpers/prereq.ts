@@ -44,8 +44,13 @@ export function describeLab(name: string, tools: string[], fn: () => void): void
   }
 }
 
-/** Path of the built agent; lab tests run the real executable. */
-export const AGENT = new URL('../../dist/cpe-agent', import.meta.url).pathname;
+/**
+ * Path of the built agent; lab and CLI tests run the real executable. CPE_AGENT_BIN selects
+ * another build under test, e.g. the single executable: CPE_AGENT_BIN=dist/sea/x64/cpe-agent.
+ */
+export const AGENT = process.env.CPE_AGENT_BIN
+  ? new URL(process.env.CPE_AGENT_BIN, `file://${process.cwd()}/`).pathname
+  : new URL('../../dist/cpe-agent', import.meta.url).pathname;
 
 /** The third-party captures in ../shared/captures (CI clones main with shared/ beside it). */
 export function capturePath(name: string): string {

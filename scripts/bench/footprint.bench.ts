@@ -1,0 +1,245 @@
+/**
+ * The agent's footprint and start-up, side by side for the shippable forms of make bundle
+ * (dist/sea/<arch>: node + bundle with the device V8 flags, the same without flags, and the
+ * single executable), against bare `node` and busybox udhcpc, in an upgrade lab (ISC dhcpd,
+ * vsftpd in a namespace). Goals (issue 14), reported, not asserted:
+ *   idle daemon RSS (bound, up to date)          ≤ bare `node` idle + 8 MiB
+ *   peak RSS during a 256 MiB upgrade (FTP)      ≤ that form's idle + 16 MiB
+ *   start-up to the first DISCOVER on the wire   ≤ 2.5 × `node -e 0`
+ *   DISCOVER → BOUND, whole process              ≤ 2.5 × udhcpc (no ARP check on either side)
+ * RSS is VmRSS (idle, 2 s after "up to date") and VmHWM (peak) from /proc, each form started
+ * with its binaries evicted from the page cache; times are medians.
+ * Needs `make bundle` first. Run: node scripts/bench/footprint.bench.ts [runs]
+ * FOOTPRINT_FLAGS='--a;--b --c' adds node + bundle forms with those V8 flags;
+ * FOOTPRINT_IDLE_ONLY=1 measures idle RSS only (for choosing flags).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { md5Hex, pseudoRandomImage, startUpgradeLab } from '../lab/upgrade-lab.ts';
+import { waitFor } from '../lab/netns.ts';
+import { readCapture } from '../../agent/pcap/reader.ts';
+import { dhcpPackets } from '../../agent/pcap/dhcp.ts';
+import { messageType } from '../../agent/dhcp/options.ts';
+import { MessageType } from '../../agent/dhcp/message.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
+const SEA = join(ROOT, 'dist', 'sea', ARCH);
+const RUNS = Number(process.argv[2] ?? 10);
+const MiB = 1024 * 1024;
+const VC = 'FS-0900E';
+if (!existsSync(join(SEA, 'cpe-agent'))) throw new Error(`${SEA}/cpe-agent missing: run make bundle first`);
+const FLAGS = (await readFile(join(SEA, 'cpe-agent.sh'), 'utf8')).match(/"\$here\/node" (.*) "\$here\/cpe-agent.cjs"/)?.[1] ?? '';
+
+/** the forms compared: argv prefix of the agent */
+const FORMS: { name: string; argv: string[] }[] = [
+  { name: `node + bundle (${FLAGS})`, argv: [join(SEA, 'cpe-agent.sh')] },
+  { name: 'node + bundle, no V8 flags', argv: [join(SEA, 'node'), join(SEA, 'cpe-agent.cjs')] },
+  { name: 'single executable (SEA)', argv: [join(SEA, 'cpe-agent')] },
+  // FOOTPRINT_FLAGS='--lite-mode;--lite-mode --max-lazy': more node + bundle forms to compare
+  ...(process.env.FOOTPRINT_FLAGS ?? '')
+    .split(';')
+    .filter((f) => f.trim())
+    .map((f) => ({ name: `node + bundle (${f.trim()})`, argv: [join(SEA, 'node'), ...f.trim().split(/\s+/), join(SEA, 'cpe-agent.cjs')] })),
+].filter((f) => !process.env.FOOTPRINT_ONLY_EXTRA || f.name.startsWith('node + bundle ('));
+/** FOOTPRINT_IDLE_ONLY=1: idle RSS only (no upgrade, no timing): for choosing flags */
+const IDLE_ONLY = Boolean(process.env.FOOTPRINT_IDLE_ONLY);
+
+interface Mem {
+  rss: number;
+  hwm: number;
+  anon: number;
+  file: number;
+}
+async function mem(pid: number): Promise<Mem> {
+  const s = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+};
+const nowMs = (): number => performance.timeOrigin + performance.now();
+/**
+ * Drops these files' pages from the page cache (fadvise DONTNEED via dd iflag=nocache) so every
+ * form starts cold: file-backed RSS depends on the page-cache state of the binary (a freshly
+ * written copy maps 12 MiB more of the same bytes than one read back from disk).
+ */
+async function uncache(files: string[]): Promise<void> {
+  for (const f of files) {
+    await new Promise((r) => spawn('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' }).once('exit', r));
+  }
+}
+const BINARIES = [join(SEA, 'node'), join(SEA, 'cpe-agent'), join(SEA, 'cpe-agent.cjs')];
+
+function timed(argv: string[]): Promise<{ start: number; ms: number; code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    if (!cmd) return reject(new Error('empty argv'));
+    const start = nowMs();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ start, ms: nowMs() - start, code, stderr }));
+  });
+}
+
+const factoryFile = `${VC}_FW_1_00_00_20260101.bin`;
+const factory = pseudoRandomImage(7, 2 * MiB);
+const bigFile = `${VC}_FW_1_01_00_20261201.bin`;
+const big = pseudoRandomImage(8, 256 * MiB);
+const ftp = { user: 'fpbench', password: 'Fp-bench-0414' };
+const upToDate = { protocol: 'ftp' as const, server: '198.18.24.1', ...ftp, softwareFile: factoryFile, softwareMd5: md5Hex(factory), flags: 0, unknown: [] };
+const upgrade = { ...upToDate, softwareFile: bigFile, softwareMd5: md5Hex(big) };
+const lab = await startUpgradeLab({ prefix: 'cpfp', subnet: '198.18.24', classes: { [VC]: upToDate }, files: { [factoryFile]: factory, [bigFile]: big }, ftp, leaseSeconds: 600 });
+const tmp = await mkdtemp(join(tmpdir(), 'cpfp-'));
+const children = new Set<ChildProcess>();
+try {
+  const ns = lab.clientNs[0] ?? '';
+  const inNs = (argv: string[]): string[] => ['ip', 'netns', 'exec', ns, ...argv];
+  await writeFile(join(tmp, factoryFile), factory);
+  const flush = (): Promise<unknown> => lab.netns.exec(ns, ['sh', '-c', 'ip addr flush dev wan0; ip route flush dev wan0']);
+
+  /** a daemon of one form on a fresh state dir; resolves when `status` reports `want` */
+  const daemon = async (form: { argv: string[] }, tag: string, want: string): Promise<{ child: ChildProcess; pid: number; stop: () => Promise<void> }> => {
+    const dir = join(tmp, tag);
+    await mkdir(dir, { recursive: true });
+    const config = join(dir, 'config.json');
+    await writeFile(config, JSON.stringify({ iface: 'wan0', vendorClass: VC, stateDir: join(dir, 'state'), log: { format: 'json', level: 'warn' }, platform: { backend: 'sim', sim: { dir: join(dir, 'sim'), slotCapacity: 300 * MiB, factoryImage: join(tmp, factoryFile) } }, net: { backend: 'ip', resolvConf: join(dir, 'resolv.conf') }, dhcp: { arpCheck: false } }));
+    await flush();
+    const child = spawn('ip', ['netns', 'exec', ns, ...form.argv, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.add(child);
+    const pid = child.pid ?? 0;
+    const status = async (): Promise<string> => {
+      const r = spawn(form.argv[0] ?? '', [...form.argv.slice(1), 'status', '--json', '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      r.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise((res) => r.once('exit', res));
+      try {
+        return (JSON.parse(out) as { state: string }).state;
+      } catch {
+        return '';
+      }
+    };
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`daemon exited (${child.exitCode}) before ${want}`);
+      if ((await status()) === want) break;
+      if (Date.now() > deadline) throw new Error(`daemon not ${want} within 180 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return {
+      child,
+      pid,
+      stop: async () => {
+        child.kill('SIGTERM');
+        await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+        children.delete(child);
+      },
+    };
+  };
+
+  // reference: bare node idle and `node -e 0`
+  await uncache(BINARIES);
+  const bare = spawn(join(SEA, 'node'), ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  children.add(bare);
+  await new Promise((r) => setTimeout(r, 2000));
+  const bareMem = await mem(bare.pid ?? 0);
+  bare.kill();
+  children.delete(bare);
+
+  // wire capture on the server's bridge for start-up → first DISCOVER
+  const pcap = join(tmp, 'wire.pcap');
+  const dump = lab.netns.spawn(lab.serverNs, ['/usr/bin/tcpdump', '-i', 'br0', '-U', '-n', '-w', pcap, 'udp port 67 or udp port 68']);
+  let dumpErr = '';
+  dump.stderr?.on('data', (d: Buffer) => (dumpErr += d.toString()));
+  await waitFor(() => dumpErr.includes('listening on'), 'tcpdump to listen');
+
+  const script = join(tmp, 'udhcpc.sh');
+  await writeFile(script, `#!/bin/sh\ncase "$1" in bound|renew) ip addr add "$ip/$mask" dev "$interface" 2>/dev/null;; esac\nexit 0\n`);
+  await chmod(script, 0o755);
+  const nodeE0: number[] = [];
+  const udhcpc: number[] = [];
+  const starts: { form: string; start: number }[] = [];
+  const rows: { form: string; idle: Mem; peak: Mem; bound: number[]; upgradeS: number }[] = [];
+  for (const form of FORMS) {
+    await uncache(BINARIES);
+    const idleD = await daemon(form, `idle-${rows.length}`, 'up-to-date');
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = await mem(idleD.pid);
+    await idleD.stop();
+    if (IDLE_ONLY) {
+      process.stdout.write(`${form.name}: idle ${idle.rss.toFixed(1)} MiB (anon ${idle.anon.toFixed(1)}, file ${idle.file.toFixed(1)}), bare node ${bareMem.rss.toFixed(1)} (anon ${bareMem.anon.toFixed(1)})\n`);
+      continue;
+    }
+    await lab.setOffers({ [VC]: upgrade });
+    const t0 = Date.now();
+    const up = await daemon(form, `up-${rows.length}`, 'staged-awaiting-reboot');
+    const upgradeS = (Date.now() - t0) / 1000;
+    const peak = await mem(up.pid);
+    await up.stop();
+    await lab.setOffers({ [VC]: upToDate });
+    const bound: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await flush();
+      const a = await timed(inNs([...form.argv, 'dhcp', '--iface', 'wan0', '--vendor-class', VC, '--once', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv')]));
+      if (a.code !== 0) throw new Error(`${form.name}: dhcp failed: ${a.stderr}`);
+      bound.push(a.ms);
+      starts.push({ form: form.name, start: a.start });
+      if (rows.length === 0) {
+        await flush();
+        const b = await timed(inNs(['busybox', 'udhcpc', '-i', 'wan0', '-V', VC, '-q', '-n', '-f', '-t', '5', '-s', script]));
+        if (b.code !== 0) throw new Error(`udhcpc failed: ${b.stderr}`);
+        udhcpc.push(b.ms);
+        nodeE0.push((await timed(inNs([join(SEA, 'node'), '-e', '0']))).ms);
+      }
+    }
+    rows.push({ form: form.name, idle, peak, bound, upgradeS });
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  dump.kill('SIGINT');
+  if (IDLE_ONLY) process.exit(0);
+  await new Promise((r) => dump.once('exit', r));
+
+  // first DISCOVER on the wire after each agent start
+  const discovers: number[] = [];
+  for (const p of dhcpPackets(readCapture(await readFile(pcap)).records)) {
+    if (p.message && messageType(p.message) === MessageType.DISCOVER) discovers.push(p.time);
+  }
+  const firstDiscover = (form: string): number[] =>
+    starts
+      .filter((s) => s.form === form)
+      .map((s) => (discovers.find((t) => t >= s.start) ?? NaN) - s.start)
+      .filter((x) => Number.isFinite(x));
+
+  const e0 = median(nodeE0);
+  const u = median(udhcpc);
+  const f1 = (n: number): string => n.toFixed(1);
+  const out: string[] = [];
+  out.push(`runs: ${RUNS}; ${ARCH}; bare node idle ${f1(bareMem.rss)} MiB (anon ${f1(bareMem.anon)}, file ${f1(bareMem.file)}); node -e 0 ${f1(e0)} ms; udhcpc DISCOVER→BOUND ${f1(u)} ms`);
+  out.push(`${'form'.padEnd(60)} ${'idle MiB'.padStart(9)} ${'(anon/file)'.padStart(12)} ${'peak 256M'.padStart(10)} ${'→DISCOVER ms'.padStart(13)} ${'→BOUND ms'.padStart(10)} ${'upgrade s'.padStart(10)}`);
+  for (const r of rows) {
+    const d = median(firstDiscover(r.form));
+    out.push(
+      `${r.form.padEnd(60)} ${f1(r.idle.rss).padStart(9)} ${`${f1(r.idle.anon)}/${f1(r.idle.file)}`.padStart(12)} ${f1(r.peak.hwm).padStart(10)} ${f1(d).padStart(13)} ${f1(median(r.bound)).padStart(10)} ${f1(r.upgradeS).padStart(10)}`,
+    );
+    out.push(
+      `  goals: idle ${f1(r.idle.rss - bareMem.rss)} MiB over bare node (≤ 8: ${r.idle.rss - bareMem.rss <= 8 ? 'met' : 'NOT met'}); ` +
+        `peak ${f1(r.peak.hwm - r.idle.rss)} over idle (≤ 16: ${r.peak.hwm - r.idle.rss <= 16 ? 'met' : 'NOT met'}); ` +
+        `start-up ${(d / e0).toFixed(2)}× node -e 0 (≤ 2.5: ${d / e0 <= 2.5 ? 'met' : 'NOT met'}); ` +
+        `DISCOVER→BOUND ${(median(r.bound) / u).toFixed(2)}× udhcpc (≤ 2.5: ${median(r.bound) / u <= 2.5 ? 'met' : 'NOT met'})`,
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  await rm(tmp, { recursive: true, force: true });
+  await lab.stop();
+}

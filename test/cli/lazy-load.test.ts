@@ -1,0 +1,54 @@
+/**
+ * agent/main.ts loads only the module of the command it runs: `run` never loads the LEG
+ * (node:sqlite), `leg` never loads the upgrade path (basic-ftp → node:tls), `--version` neither.
+ * Seen from outside: the built bundle runs with a preload that prints the built-in modules
+ * Node loaded (process.moduleLoadList) at exit.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bundle = join(root, 'dist/cpe-agent.cjs');
+const dir = mkdtempSync(join(tmpdir(), 'lazy-load-'));
+const probe = join(dir, 'probe.cjs');
+writeFileSync(
+  probe,
+  `process.on('exit', () => require('fs').writeSync(2, '\\nLOADED ' + process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join(',') + '\\n'));\n`,
+);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(() => {
+  if (existsSync(bundle)) return;
+  const b = spawnSync(process.execPath, [join(root, 'scripts/build.ts')], { encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+}, 120_000);
+
+function loaded(...args: string[]): string[] {
+  const r = spawnSync(process.execPath, ['-r', probe, bundle, ...args], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+  return (line ?? '').slice(7).split(',');
+}
+
+describe('lazy command loading', () => {
+  it('run loads the upgrade path (tls for FTP) but not the LEG (sqlite)', () => {
+    const m = loaded('run', '--help');
+    expect(m).toContain('tls');
+    expect(m).not.toContain('sqlite');
+  });
+  it('leg loads sqlite but not the upgrade path', () => {
+    const m = loaded('leg', '--help');
+    expect(m).toContain('sqlite');
+    expect(m).not.toContain('tls');
+  });
+  it('--version loads neither; --help lists every command', () => {
+    const m = loaded('--version');
+    expect(m).not.toContain('sqlite');
+    expect(m).not.toContain('tls');
+    const h = spawnSync(process.execPath, [bundle, '--help'], { encoding: 'utf8' });
+    for (const c of ['decode', 'dhcp', 'run', 'status', 'reboot', 'leg']) expect(h.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+  });
+});
