@@ -10,7 +10,7 @@
  */
 import type { SlotName } from '../../platform/types.ts';
 import type { PersistentState } from '../state/schema.ts';
-import { withHistory } from '../state/store.ts';
+import { withHistory } from '../state/history.ts';
 import { recordVerifyFailure } from '../upgrade/attempts.ts';
 import type { ImageRecord } from '../upgrade/image.ts';
 

@@ -13,7 +13,7 @@ import type { Fetcher, TransferProgress } from '../transfer/types.ts';
 import type { AgentPlatform } from './platform.ts';
 import type { StageFn } from './ports.ts';
 import { asAgentError } from '../errors.ts';
-import { withHistory } from '../state/store.ts';
+import { withHistory } from '../state/history.ts';
 import { versionFromFileName } from '../upgrade/version.ts';
 
 export interface ManagementUpgrade {

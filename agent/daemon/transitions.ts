@@ -8,7 +8,7 @@ import type { MaskedOffer } from '../upgrade/offer.ts';
 import type { RetryPolicy } from '../upgrade/policy.ts';
 import type { StagedImage } from '../upgrade/image.ts';
 import type { SlotName } from '../../platform/types.ts';
-import { withHistory } from '../state/store.ts';
+import { withHistory } from '../state/history.ts';
 import { onAck, recordFailure, recordSuccess, recordVerifyFailure } from '../upgrade/attempts.ts';
 import { isImageRefusal, type ImageInfo } from '../image/check.ts';
 

@@ -8,9 +8,12 @@ import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import { AgentError, asAgentError } from '../errors.ts';
-import { emptyAttempts } from '../upgrade/attempts.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
-import { HISTORY_MAX, persistentStateSchema, type HistoryEntry, type PersistentState } from './schema.ts';
+import { persistentStateSchema, type PersistentState } from './schema.ts';
+import { emptyState } from './history.ts';
+
+/** Pure helpers, re-exported for the callers of the store. */
+export { emptyState, withHistory } from './history.ts';
 
 export const STATE_FILE = 'state.json';
 
@@ -18,33 +21,6 @@ export type LoadResult =
   | { kind: 'ok'; state: PersistentState }
   | { kind: 'missing' }
   | { kind: 'corrupt'; reason: string; movedTo: string };
-
-export function emptyState(): PersistentState {
-  return {
-    schema: 1,
-    running: null,
-    staged: null,
-    previous: null,
-    attempts: emptyAttempts(),
-    configAttempts: emptyAttempts(),
-    config: null,
-    lastError: null,
-    lastOffer: null,
-    lastOfferAt: null,
-    lastDecision: null,
-    history: [],
-    bootCount: 0,
-    platform: null,
-    upgrade: null,
-    ignoreProvisioning: null,
-  };
-}
-
-/** Appends to the history, keeping the newest HISTORY_MAX entries. */
-export function withHistory(s: PersistentState, entry: HistoryEntry): PersistentState {
-  const history = [...s.history, entry];
-  return { ...s, history: history.length > HISTORY_MAX ? history.slice(history.length - HISTORY_MAX) : history };
-}
 
 /** Reads and validates a state file without side effects (used by `status`). */
 export async function readStateFile(dir: string): Promise<{ kind: 'ok'; state: PersistentState } | { kind: 'missing' } | { kind: 'invalid'; reason: string }> {
