@@ -55,8 +55,10 @@ bundle: build
 
 # One firmware slot's root filesystem: dist/rootfs-$(ARCH).cpio.xz (FORMAT=squashfs: .squashfs) + .md5
 # ROOTFS_CONFIG=FILE: the board's /etc/cpe-agent.json (default platform/rootfs/etc/cpe-agent.json)
+# TRUSTED_KEY=NAME.pub (default .lab/keys/vendor.pub, made on first use) [COSIGNER_KEY=NAME.pub]: the image
+# accepts only images signed with these keys (policy.signature "require")
 rootfs: bundle
-	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT) $(if $(ROOTFS_CONFIG),--config $(ROOTFS_CONFIG))
+	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT) $(if $(ROOTFS_CONFIG),--config $(ROOTFS_CONFIG)) $(if $(TRUSTED_KEY),--trusted-key $(TRUSTED_KEY)) $(if $(COSIGNER_KEY),--cosigner-key $(COSIGNER_KEY))
 
 bench: setup build
 	node scripts/bench/run.ts

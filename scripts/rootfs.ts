@@ -6,7 +6,11 @@
  *   the glibc runtime the Node binary needs (Debian libc6, libstdc++6, libgcc-s1 for the arch);
  *   the agent (the SEA, or node + bundle: --form node), /etc/cpe-agent.json for the board;
  *   platform/rootfs/ (inittab, rc scripts, the supervisor); /etc/cpe-agent/version;
- *   /etc/cpe-agent/ca and /etc/cpe-agent/keys (empty, for later).
+ *   /etc/cpe-agent/ca (empty, for later) and /etc/cpe-agent/keys (the trusted public keys):
+ *   the image ships policy.signature "require" with the manufacturer key of --trusted-key
+ *   (default .lab/keys/vendor.pub, a development key made on the first build with
+ *   `cpe-agent image keygen`; its .key signs images for this rootfs) and, with --cosigner-key,
+ *   the operator's co-signer key (a co-signature then required too).
  * Built without root: Debian packages are unpacked with dpkg-deb -x (scripts/debs.sh), the cpio
  * archive is written here (device nodes without mknod), squashfs uses pseudo files. Reproducible:
  * SOURCE_DATE_EPOCH (default: the last commit's time) on every entry, sorted entries, owners 0:0.
@@ -28,6 +32,10 @@ const { values } = parseArgs({
     form: { type: 'string', default: 'sea' },
     config: { type: 'string', default: join(root, 'platform', 'rootfs', 'etc', 'cpe-agent.json') },
     out: { type: 'string' },
+    /** the manufacturer's public key (ed25519:<base64>, as `image keygen` writes NAME.pub) */
+    'trusted-key': { type: 'string', default: join(root, '.lab', 'keys', 'vendor.pub') },
+    /** optional operator co-signer public key: a co-signature is then required */
+    'cosigner-key': { type: 'string' },
     /** cpio only: xz (default, smallest) | gzip (fast, for tests) | none */
     compress: { type: 'string', default: 'xz' },
   },
@@ -127,9 +135,25 @@ const walk = (rel: string): void => {
   }
 };
 walk('.');
-copy(values.config, 'etc/cpe-agent.json', 0o644);
+// Signed images only: the board's config gets policy.signature "require" and the trusted keys.
+const trustedKey = values['trusted-key'];
+if (!existsSync(trustedKey)) {
+  if (trustedKey !== join(root, '.lab', 'keys', 'vendor.pub')) throw new Error(`--trusted-key ${trustedKey}: no such file`);
+  mkdirSync(dirname(trustedKey), { recursive: true });
+  execFileSync(process.execPath, [join(root, 'agent', 'main.ts'), 'image', 'keygen', '--out', trustedKey.replace(/\.pub$/, '')], { stdio: 'inherit' });
+}
+const keyText = (f: string): string => readFileSync(f, 'utf8').trim();
+const boardConfig = JSON.parse(readFileSync(values.config, 'utf8')) as { policy?: Record<string, unknown> };
+boardConfig.policy = {
+  ...boardConfig.policy,
+  signature: 'require',
+  trustedKeys: { manufacturer: [keyText(trustedKey)], coSigner: values['cosigner-key'] ? [keyText(values['cosigner-key'])] : [] },
+};
+put('etc/cpe-agent.json', 0o644, JSON.stringify(boardConfig, null, 2) + '\n');
 dir('etc/cpe-agent/ca');
-dir('etc/cpe-agent/keys', 0o700);
+dir('etc/cpe-agent/keys', 0o755);
+put('etc/cpe-agent/keys/manufacturer.pub', 0o644, keyText(trustedKey) + '\n');
+if (values['cosigner-key']) put('etc/cpe-agent/keys/cosigner.pub', 0o644, keyText(values['cosigner-key']) + '\n');
 link('etc/resolv.conf', '/run/resolv.conf');
 // the version file: what this rootfs is (README: file name, version file and option 43's MD5)
 const day = new Date(epoch * 1000).toISOString().slice(0, 10).replaceAll('-', '');

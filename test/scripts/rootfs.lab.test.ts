@@ -33,8 +33,10 @@ describeLab('make rootfs ARCH=x64 (reproducible, runs in a chroot)', ['cpio', 'g
         if (b.code !== 0) throw new Error(`${s} failed: ${b.stderr}`);
       }
     }
+    const k = sh(process.execPath, [join(root, 'agent', 'main.ts'), 'image', 'keygen', '--out', join(tmp, 'vendor')]);
+    if (k.code !== 0) throw new Error(`image keygen failed: ${k.stderr}`);
     for (const out of images) {
-      const r = sh(process.execPath, [join(root, 'scripts/rootfs.ts'), '--arch', 'x64', '--compress', 'gzip', '--out', out]);
+      const r = sh(process.execPath, [join(root, 'scripts/rootfs.ts'), '--arch', 'x64', '--compress', 'gzip', '--out', out, '--trusted-key', join(tmp, 'vendor.pub')]);
       if (r.code !== 0) throw new Error(`rootfs.ts failed: ${r.stderr}`);
     }
     const cpio = sh('gzip', ['-t', images[0] ?? '']);
@@ -58,6 +60,14 @@ describeLab('make rootfs ARCH=x64 (reproducible, runs in a chroot)', ['cpio', 'g
     }
     const version = readFileSync(join(unpacked, 'etc/cpe-agent/version'), 'utf8');
     expect(version).toMatch(/^0\.1\.0\narch=x64\nbuilt=20260101\nimage=FW_0_1_0_20260101\n$/);
+  });
+
+  it('accepts only signed images: policy.signature "require" with the given manufacturer key (config and keys dir)', () => {
+    const key = readFileSync(join(tmp, 'vendor.pub'), 'utf8').trim();
+    const cfg = JSON.parse(readFileSync(join(unpacked, 'etc/cpe-agent.json'), 'utf8')) as { policy: { signature: string; trustedKeys: { manufacturer: string[]; coSigner: string[] } } };
+    expect(cfg.policy.signature).toBe('require');
+    expect(cfg.policy.trustedKeys).toEqual({ manufacturer: [key], coSigner: [] });
+    expect(readFileSync(join(unpacked, 'etc/cpe-agent/keys/manufacturer.pub'), 'utf8')).toBe(`${key}\n`);
   });
 
   it('runs `cpe-agent --version` and `cpe-agent status` inside the image (chroot)', () => {
