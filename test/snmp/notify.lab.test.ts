@@ -55,8 +55,15 @@ describeLab('SNMP notifications to snmptrapd (v2c traps, v3 informs)', ['snmptra
   });
   afterAll(async () => {
     await svc?.close();
-    trapd?.kill('SIGTERM');
-    if (dir) await rm(dir, { recursive: true, force: true });
+    // snmptrapd writes its persistent state (SNMP_PERSISTENT_DIR) as it exits: wait for the
+    // exit before removing the directory (removing it meanwhile failed with ENOTEMPTY once).
+    if (trapd && trapd.exitCode === null && trapd.signalCode === null) {
+      const gone = new Promise<void>((r) => trapd.once('exit', () => r()));
+      trapd.kill('SIGTERM');
+      await Promise.race([gone, new Promise<void>((r) => setTimeout(r, 5000))]);
+      trapd.kill('SIGKILL');
+    }
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   const count = (re: RegExp): number => (out.match(new RegExp(re.source, `${re.flags}g`)) ?? []).length;
