@@ -1,10 +1,11 @@
 /** `cpe-agent decode …` through the built binary (dist/cpe-agent), as operators run it. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT, capturePath } from '../helpers/prereq.ts';
+import { ensureBuiltAgent } from '../helpers/built-agent.ts';
 import { writePcap, writePcapng } from '../../agent/pcap/writer.ts';
 import { LinkType } from '../../agent/pcap/frames.ts';
 import { encodeMessage } from '../../agent/dhcp/codec.ts';
@@ -12,7 +13,6 @@ import { encodeOption43 } from '../../agent/option43/codec.ts';
 import { CTS_PROFILE } from '../../agent/option43/profiles/cts.ts';
 import { dhcpFrame, dhcpMessage, ethernet, ipUdp, sll, sll2 } from '../pcap/fixtures.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'decode-cli-'));
 
 function run(...args: string[]): { code: number | null; out: string; err: string } {
@@ -31,23 +31,8 @@ function jsonLines(out: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** Newest mtime of the agent sources, to tell whether dist/cpe-agent is stale. */
-function newestSource(d: string): number {
-  let t = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-// Build only when dist/cpe-agent is missing or older than the sources: `make test` builds
-// first, and rebuilding here would swap dist/ under lab tests running the binary meanwhile.
 beforeAll(() => {
-  const built = existsSync(join(root, 'dist/cpe-agent.cjs')) ? statSync(join(root, 'dist/cpe-agent.cjs')).mtimeMs : 0;
-  if (existsSync(AGENT) && built >= newestSource(join(root, 'agent'))) return;
-  const b = spawnSync(process.execPath, [join(root, 'scripts/build.ts')], { encoding: 'utf8' });
-  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+  ensureBuiltAgent();
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -5,32 +5,20 @@
  * so a new command without a row fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT } from '../helpers/prereq.ts';
+import { ensureBuiltAgent } from '../helpers/built-agent.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'usage-cli-'));
 const EMPTY = join(dir, 'empty.pcap');
 const SD = join(dir, 'state');
 
-function newestSource(d: string): number {
-  let t = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 beforeAll(() => {
   writeFileSync(EMPTY, '');
-  const built = existsSync(join(root, 'dist/cpe-agent.cjs')) ? statSync(join(root, 'dist/cpe-agent.cjs')).mtimeMs : 0;
-  if (existsSync(AGENT) && built >= newestSource(join(root, 'agent'))) return;
-  const b = spawnSync(process.execPath, [join(root, 'scripts/build.ts')], { encoding: 'utf8' });
-  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+  ensureBuiltAgent();
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

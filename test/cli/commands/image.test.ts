@@ -1,31 +1,20 @@
 /** `cpe-agent image keygen|sign|verify|inspect` through the built binary, as an ISP runs it. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT } from '../../helpers/prereq.ts';
+import { ensureBuiltAgent } from '../../helpers/built-agent.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'image-cli-'));
 const run = (...args: string[]) => {
   const r = spawnSync(AGENT, args, { encoding: 'utf8', cwd: dir });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
-function newestSource(d: string): number {
-  let t = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 beforeAll(() => {
-  const built = existsSync(join(root, 'dist/cpe-agent.cjs')) ? statSync(join(root, 'dist/cpe-agent.cjs')).mtimeMs : 0;
-  if (existsSync(AGENT) && built >= newestSource(join(root, 'agent'))) return;
-  const b = spawnSync(process.execPath, [join(root, 'scripts/build.ts')], { encoding: 'utf8' });
-  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+  ensureBuiltAgent();
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
