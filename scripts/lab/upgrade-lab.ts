@@ -30,6 +30,8 @@ export interface UpgradeLabOptions {
   classes: Record<string, Option43Offer>;
   /** files served by TFTP and FTP (name → content) */
   files?: Record<string, Uint8Array>;
+  /** serve this directory (world-readable, e.g. 0755; kept at stop) instead of a fresh temp dir */
+  root?: string;
   ftp: { user: string; password: string };
   /** vsftpd bytes/s per session (slow downloads); default unlimited */
   ftpMaxRate?: number;
@@ -87,7 +89,8 @@ export async function startUpgradeLab(opts: UpgradeLabOptions): Promise<UpgradeL
   const tag = opts.tag ?? labTag();
   const n = opts.clients ?? 1;
   const netns = new Netns();
-  const root = await mkdtemp(join(tmpdir(), `${opts.prefix}-root-`));
+  const ownRoot = opts.root === undefined;
+  const root = opts.root ?? (await mkdtemp(join(tmpdir(), `${opts.prefix}-root-`)));
   let dhcpd: RunningDhcpd | undefined;
   let tftpd: RunningTftpd | undefined;
   let vsftpd: Vsftpd | undefined;
@@ -96,10 +99,10 @@ export async function startUpgradeLab(opts: UpgradeLabOptions): Promise<UpgradeL
     await tftpd?.stop().catch(() => undefined);
     await vsftpd?.stop().catch(() => undefined);
     await netns.destroy();
-    await rm(root, { recursive: true, force: true });
+    if (ownRoot) await rm(root, { recursive: true, force: true });
   };
   try {
-    await chmod(root, 0o755);
+    if (ownRoot) await chmod(root, 0o755);
     const putFile = async (name: string, data: Uint8Array): Promise<void> => {
       if (name.includes('/') || name.startsWith('.')) throw new Error(`bad lab file name ${name}`);
       await writeFile(join(root, name), data, { mode: 0o644 });

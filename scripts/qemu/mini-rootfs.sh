@@ -6,6 +6,8 @@
 # ROLE: good  → prints its slot and version, powers off (QEMU exits)
 #       bad   → prints, then reboots at once (an image that never gets healthy)
 #       shell → a shell on the console
+#       net   → loads virtio_net, busybox udhcpc on eth0 (option 60 = $VENDOR_CLASS, default
+#               FS-0900E, asks for option 43), prints "MINI: LEASE ip=… opt43=…", powers off
 set -euo pipefail
 out=$1 kdir=$2 version=$3 role=$4
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +26,15 @@ cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 echo "$version" > "$root/etc/version"
 echo "$role" > "$root/etc/role"
+echo "${VENDOR_CLASS:-FS-0900E}" > "$root/etc/vendor-class"
+mkdir -p "$root/usr/share/udhcpc"
+cat > "$root/usr/share/udhcpc/default.script" <<'SCRIPT'
+#!/bin/sh
+case $1 in
+  bound|renew) ip addr add "$ip/${mask:-24}" dev "$interface"; echo "MINI: LEASE ip=$ip router=$router serverid=$serverid lease=$lease opt43=$opt43" ;;
+esac
+SCRIPT
+chmod +x "$root/usr/share/udhcpc/default.script"
 cat > "$root/init" <<'INIT'
 #!/bin/sh
 /bin/busybox --install -s /bin
@@ -37,6 +48,11 @@ if mount -t vfat -o ro /dev/vda1 /boot; then echo "MINI: /boot: $(ls /boot | tr 
 case $(cat /etc/role) in
   bad) echo "MINI: never healthy, rebooting"; echo b > /proc/sysrq-trigger ;;
   good) echo "MINI: healthy, power off"; sync; poweroff -f ;;
+  net)
+    modprobe virtio_net; ip link set eth0 up
+    echo "MINI: udhcpc on eth0 (mac $(cat /sys/class/net/eth0/address))"
+    if udhcpc -i eth0 -f -q -n -t 10 -T 2 -V "$(cat /etc/vendor-class)" -O 43 -s /usr/share/udhcpc/default.script; then echo "MINI: udhcpc done"; else echo "MINI: udhcpc failed"; fi
+    sync; poweroff -f ;;
 esac
 exec sh
 INIT
