@@ -117,6 +117,8 @@ declare module 'net-snmp' {
     getAuthorizer(): Authorizer;
     close(cb?: () => void): void;
     setRequest(socket: DgramSocket, message: RequestMessage, rinfo: unknown): void;
+    /** GetNext/GetBulk: appends the varbind after `startOid`; returns the node found (agent/snmp/virtual.ts) */
+    addGetNextVarbind(varbinds: Array<{ oid: string; type: number; value: unknown; previousOid?: string }>, startOid: string): unknown;
   }
 
   export interface DgramLike {
@@ -169,6 +171,7 @@ declare module 'net-snmp' {
     ping(cb: (err: Error | null, pdu?: AgentXPduObject) => void): void;
     testSet(pdu: AgentXPduObject): void;
     sendResponse(pdu: AgentXPduObject, varbinds?: Varbind[]): void;
+    addGetNextVarbind(varbinds: Array<{ oid: string; type: number; value: unknown; previousOid?: string }>, startOid: string): unknown;
     getMib(): Mib;
   }
 
