@@ -191,6 +191,8 @@ declare module 'net-snmp' {
   }
   export interface Session {
     get(oids: string[], cb: (err: Error | null, varbinds?: Varbind[]) => void): void;
+    getNext(oids: string[], cb: (err: Error | null, varbinds?: Varbind[]) => void): void;
+    getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds?: Varbind[] | Varbind[][]) => void): void;
     set(varbinds: Varbind[], cb: (err: Error | null, varbinds?: Varbind[]) => void): void;
     trap(oid: string, varbinds: Varbind[], cb: (err: Error | null) => void): void;
     inform(oid: string, varbinds: Varbind[], cb: (err: Error | null) => void): void;
