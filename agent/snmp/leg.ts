@@ -19,7 +19,7 @@ import type { LegEvent } from '../leg/events.ts';
 import { createMib } from './lib.ts';
 import { AgentxLink } from './agentx.ts';
 import { startStandalone } from './standalone.ts';
-import { attachVirtual } from './virtual.ts';
+import { attachVirtual, fixGetBulk, type BulkAgent } from './virtual.ts';
 import { counter64Ber, legTables } from './leg-tables.ts';
 import { legNotifier, subscriberNotificationsSchema, type LegNotifier } from './leg-notify.ts';
 import { openManagers } from './notify.ts';
@@ -133,6 +133,7 @@ export async function startLegSnmp(c: LegSnmpConfig, stateDir: string, version: 
   }
   const standalone = s;
   virtual.serve(standalone.agent);
+  fixGetBulk(standalone.agent as unknown as BulkAgent);
   return {
     port: standalone.port,
     notifier,

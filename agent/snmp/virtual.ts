@@ -107,6 +107,47 @@ export interface Virtual {
   serve(target: GetNextTarget): void;
 }
 
+interface BulkMessage {
+  pdu: { nonRepeaters: number; maxRepetitions: number; varbinds: Array<{ oid: string; type: number; value: unknown }> };
+}
+/** The SNMP agent's GetBulk entry point (net-snmp Agent). */
+export interface BulkAgent extends GetNextTarget {
+  getBulkRequest(socket: unknown, message: BulkMessage, rinfo: unknown): void;
+  request(socket: unknown, message: BulkMessage, rinfo: unknown): void;
+}
+
+/** varbinds per GetBulk response at most (about 40 KiB for table rows: below the UDP limit) */
+export const MAX_BULK_VARBINDS = 1000;
+
+/**
+ * GetBulk as RFC 3416 4.2.3 defines it: the non-repeaters once, then up to max-repetitions
+ * rounds of every repeater (net-snmp 3.29 stops at max-repetitions varbinds in all, so a
+ * table fetched by columns, as `snmptable` does, got its last row split across two requests
+ * and two states of the database). A repeater at the end of the MIB repeats endOfMibView;
+ * the rounds stop when all are there or the response reaches MAX_BULK_VARBINDS.
+ */
+export function fixGetBulk(agent: BulkAgent): void {
+  agent.getBulkRequest = (socket, message, rinfo) => {
+    const pdu = message.pdu;
+    const vbs = pdu.varbinds;
+    const n = Math.max(0, Math.min(pdu.nonRepeaters, vbs.length));
+    const out: Array<{ oid: string; type: number; value: unknown }> = [];
+    for (let i = 0; i < n; i++) agent.addGetNextVarbind(out, (vbs[i] as { oid: string }).oid);
+    const starts = vbs.slice(n).map((v) => v.oid);
+    for (let r = 0; r < pdu.maxRepetitions && starts.length > 0 && out.length + starts.length <= Math.max(MAX_BULK_VARBINDS, n + starts.length); r++) {
+      let ended = 0;
+      for (let j = 0; j < starts.length; j++) {
+        const node = agent.addGetNextVarbind(out, starts[j] as string) as { oid: string; type?: number } | null;
+        if (!node || node.type === snmp.ObjectType.EndOfMibView) ended++;
+        else starts[j] = node.oid;
+      }
+      if (ended === starts.length) break;
+    }
+    pdu.varbinds = out;
+    agent.request(socket, message, rinfo);
+  };
+}
+
 /**
  * Serves `regions` from `mib`. Regions must not overlap one another or any provider
  * registered in the Mib.
