@@ -18,6 +18,34 @@ import snmp, { type VarbindValue } from 'net-snmp';
 import { compareSubs, type Cell, type Sub, type VirtualInstance, type VirtualRegion } from './virtual.ts';
 
 const T = snmp.ObjectType;
+
+/** CPE-AGENT-MIB names of the objects served here, by OID relative to cpeLeg (for the MIB tests). */
+export const LEG_OBJECTS: Readonly<Record<string, string>> = {
+  cpeLegSubscriberCount: '1.1',
+  cpeLegMappingCount: '1.2',
+  cpeLegSubscriberTable: '2',
+  cpeLegSubscriberEntry: '2.1',
+  cpeLegSubId: '2.1.1',
+  cpeLegSubPackage: '2.1.2',
+  cpeLegSubModemMac: '2.1.3',
+  cpeLegSubIpCount: '2.1.4',
+  cpeLegSubLastLogon: '2.1.5',
+  cpeLegMappingTable: '3',
+  cpeLegMappingEntry: '3.1',
+  cpeLegMapIp: '3.1.1',
+  cpeLegMapSubscriber: '3.1.2',
+  cpeLegMapChaddr: '3.1.3',
+  cpeLegMapLeaseExpiry: '3.1.4',
+  cpeLegCounterTable: '4',
+  cpeLegCounterEntry: '4.1',
+  cpeLegCounterName: '4.1.1',
+  cpeLegCounterValue: '4.1.2',
+  // carried by the notifications (agent/snmp/leg-notify.ts)
+  cpeLegEventSubscriber: '5.1',
+  cpeLegEventIp: '5.2',
+  cpeLegEventPackage: '5.3',
+  cpeLegEventReason: '5.4',
+};
 /** longest subscriber ID with a row: 128 sub-ids minus the column OID's 13 minus margin */
 export const MAX_ID_BYTES = 112;
 const MAX_COUNTER_NAME = 64;
