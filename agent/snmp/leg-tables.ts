@@ -122,11 +122,20 @@ function textOf(idx: Sub, max: number): string | undefined {
 }
 
 /**
- * An IMPLIED text index over a TEXT key: `from` iterates rows with key ≥ ? in key order; the
- * first whose bytes come after `idx` (and fit in an OID) is the answer.
+ * An IMPLIED text index over a TEXT key. Usually one seek: `next` (key > ? LIMIT 1) from the
+ * index as text when it is all ASCII, taken when its bytes fit in an OID. Otherwise (non-ASCII
+ * sub-ids in the start, or a key too long for an OID) `from` iterates rows with key ≥ the
+ * index's ASCII prefix, in key order, and the first whose bytes come after `idx` and fit wins.
  */
-function textAfter(from: StatementSync, key: (r: Record<string, unknown>) => string, idx: Sub, max: number): Record<string, unknown> | undefined {
-  for (const r of from.iterate(asciiPrefix(idx))) {
+function textAfter(q: { next: StatementSync; from: StatementSync }, key: (r: Record<string, unknown>) => string, idx: Sub, max: number): Record<string, unknown> | undefined {
+  const prefix = asciiPrefix(idx);
+  if (prefix.length === idx.length) {
+    const r = q.next.get(prefix);
+    if (!r) return undefined;
+    const k = key(r);
+    if (k.length <= max && Buffer.byteLength(k, 'utf8') <= max) return r;
+  }
+  for (const r of q.from.iterate(prefix)) {
     const b = [...Buffer.from(key(r), 'utf8')];
     if (b.length > max || b.length === 0) continue;
     if (compareSubs(b, idx) > 0) return r;
@@ -191,23 +200,35 @@ export interface LegTables {
 }
 
 export function legTables(db: DatabaseSync, o: LegTablesOptions): LegTables {
-  const subCols = `s.id, s.package, s.updated_at, (SELECT count(*) FROM mapping m WHERE m.subscriber = s.id AND m.active = 1) AS ips`;
+  const subCols = 's.id, s.package, s.updated_at';
   const q = {
+    subNext: db.prepare(`SELECT ${subCols} FROM subscriber s WHERE s.id > ? ORDER BY s.id LIMIT 1`),
     subFrom: db.prepare(`SELECT ${subCols} FROM subscriber s WHERE s.id >= ? ORDER BY s.id`),
     subAt: db.prepare(`SELECT ${subCols} FROM subscriber s WHERE s.id = ?`),
+    subIps: db.prepare('SELECT count(*) AS n FROM mapping WHERE subscriber = ? AND active = 1'),
     mapFrom: db.prepare('SELECT ip, ip_num, subscriber, chaddr, expires_at FROM mapping WHERE active = 1 AND ip_num >= ? ORDER BY ip_num LIMIT 1'),
     mapAt: db.prepare('SELECT ip, ip_num, subscriber, chaddr, expires_at FROM mapping WHERE active = 1 AND ip_num = ?'),
+    ctrNext: db.prepare('SELECT name, value FROM counter WHERE name > ? ORDER BY name LIMIT 1'),
     ctrFrom: db.prepare('SELECT name, value FROM counter WHERE name >= ? ORDER BY name'),
     ctrAt: db.prepare('SELECT name, value FROM counter WHERE name = ?'),
     subCount: db.prepare('SELECT count(*) AS n FROM subscriber'),
     mapCount: db.prepare('SELECT count(*) AS n FROM mapping WHERE active = 1'),
   };
   type Row = Record<string, unknown>;
-  const idBytes = (r: Row): number[] => [...Buffer.from(str(r.id), 'utf8')];
+  const idBytes = (r: Row): number[] => {
+    const id = str(r.id);
+    const out: number[] = [];
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      if (c > 0x7f) return [...Buffer.from(id, 'utf8')];
+      out.push(c);
+    }
+    return out;
+  };
 
   const subscribers = tableRegion<Row>(`${o.oid}.2.1`, {
     columns: [2, 3, 4, 5],
-    after: (idx) => textAfter(q.subFrom, (r) => str(r.id), idx, MAX_ID_BYTES),
+    after: (idx) => textAfter({ next: q.subNext, from: q.subFrom }, (r) => str(r.id), idx, MAX_ID_BYTES),
     at(idx) {
       const id = textOf(idx, MAX_ID_BYTES);
       return id === undefined ? undefined : q.subAt.get(id);
@@ -221,7 +242,7 @@ export function legTables(db: DatabaseSync, o: LegTablesOptions): LegTables {
         case 3:
           return { type: T.OctetString, value: MAC6.test(id) ? macBytes(id) : Buffer.alloc(0) };
         case 4:
-          return { type: T.Gauge32, value: Math.min(num(r.ips), 0xffffffff) };
+          return { type: T.Gauge32, value: Math.min(num(q.subIps.get(id)?.n), 0xffffffff) };
         default:
           return { type: T.OctetString, value: dateAndTime(num(r.updated_at)) };
       }
@@ -252,7 +273,7 @@ export function legTables(db: DatabaseSync, o: LegTablesOptions): LegTables {
 
   const counters = tableRegion<Row>(`${o.oid}.4.1`, {
     columns: [2],
-    after: (idx) => textAfter(q.ctrFrom, (r) => str(r.name), idx, MAX_COUNTER_NAME),
+    after: (idx) => textAfter({ next: q.ctrNext, from: q.ctrFrom }, (r) => str(r.name), idx, MAX_COUNTER_NAME),
     at(idx) {
       const name = textOf(idx, MAX_COUNTER_NAME);
       return name === undefined ? undefined : q.ctrAt.get(name);
