@@ -8,7 +8,7 @@
  *     the same two ways;
  *   - RSS of the agent process with SNMP started vs not (status model loaded in both).
  * Goal: ours ≤ 1.5 × snmpd's time; RSS + ≤ 4 MiB. Reported, not asserted.
- * (The LEG table walk of 10⁵ subscribers is not measured: the LEG's SNMP face is not built.)
+ * The LEG table walk of 10⁵ subscribers: scripts/bench/leg-snmp.bench.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
