@@ -19,7 +19,7 @@ import type { LegEvent } from '../leg/events.ts';
 import { createMib } from './lib.ts';
 import { AgentxLink } from './agentx.ts';
 import { startStandalone } from './standalone.ts';
-import { attachVirtual, fixGetBulk, type BulkAgent } from './virtual.ts';
+import { attachVirtual, fixGetBulk, type AgentxTarget, type BulkAgent } from './virtual.ts';
 import { counter64Ber, legTables } from './leg-tables.ts';
 import { legNotifier, subscriberNotificationsSchema, type LegNotifier } from './leg-notify.ts';
 import { openManagers } from './notify.ts';
@@ -106,7 +106,7 @@ export async function startLegSnmp(c: LegSnmpConfig, stateDir: string, version: 
       regions: [oid],
       log: slog,
       description: `cpe-agent ${version} LEG`,
-      onSubagent: (sub) => virtual.serve(sub),
+      onSubagent: (sub) => virtual.serveAgentx(sub as unknown as AgentxTarget),
     });
     link.start();
     return {

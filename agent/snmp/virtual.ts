@@ -102,9 +102,26 @@ export interface VirtualOptions {
   end?: () => void;
 }
 
+/** net-snmp's Subagent as the AgentX fast path sees it. */
+export interface AgentxTarget extends GetNextTarget {
+  getNextRequest(pdu: AgentxGetNext): void;
+  sendResponse(pdu: unknown, varbinds?: Array<{ oid: string; type: number; value: unknown }>): void;
+}
+interface AgentxGetNext {
+  searchRangeList: Array<{ start: string }>;
+  getResponsePduForRequest(): unknown;
+}
+
 export interface Virtual {
   /** answers GetNext/GetBulk of this agent or subagent (each new AgentX session's too) */
   serve(target: GetNextTarget): void;
+  /**
+   * serve() for an AgentX subagent, plus a shorter path for GetNext, the PDU snmpd sends for
+   * every value of a walk: when every answer lies in a virtual region (or is endOfMibView), the
+   * response is built from the found values at once, without the library's per-varbind lookup
+   * and request objects (instances in the tree still take the library's path: their handlers).
+   */
+  serveAgentx(sub: AgentxTarget): void;
 }
 
 interface BulkMessage {
@@ -228,9 +245,26 @@ export function attachVirtual(mib: Mib, regions: readonly VirtualRegion[], o: Vi
     // GetBulk continues from the returned node's `oid`
     return { oid: next.oid, valueType: next.type, value: next.value };
   };
+  const isVirtual = (oid: string): boolean => regionOf(parseOid(oid)) !== undefined;
   return {
     serve(target) {
       target.addGetNextVarbind = addGetNextVarbind;
+    },
+    serveAgentx(sub) {
+      sub.addGetNextVarbind = addGetNextVarbind;
+      const library = sub.getNextRequest.bind(sub);
+      sub.getNextRequest = (pdu) => {
+        const out: Array<{ oid: string; type: number; value: unknown }> = [];
+        for (const r of pdu.searchRangeList) {
+          addGetNextVarbind(out, r.start);
+          const vb = out[out.length - 1];
+          if (vb && vb.type !== snmp.ObjectType.EndOfMibView && !isVirtual(vb.oid)) {
+            library(pdu);
+            return;
+          }
+        }
+        sub.sendResponse(pdu.getResponsePduForRequest(), out.map((v) => ({ oid: v.oid, type: v.type, value: v.value })));
+      };
     },
   };
 }
