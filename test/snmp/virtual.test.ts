@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import snmp, { type Agent, type Mib, type Varbind } from 'net-snmp';
 import { createMib } from '../../agent/snmp/lib.ts';
-import { attachVirtual } from '../../agent/snmp/virtual.ts';
+import { attachVirtual, type AgentxTarget } from '../../agent/snmp/virtual.ts';
 import { tableRegion } from '../../agent/snmp/leg-tables.ts';
 import { compareSubs } from '../../agent/snmp/virtual.ts';
 import { freePort } from './fixtures.ts';
@@ -116,3 +116,46 @@ describe('virtual regions in net-snmp', () => {
     expect(seeks - before).toBe(1);
   });
 });
+
+describe('AgentX GetNext shortcut (serveAgentx)', () => {
+  function fakeSub(): { sub: AgentxTarget; library: string[][]; sent: Array<Array<{ oid: string; type: number; value: unknown }>> } {
+    const library: string[][] = [];
+    const sent: Array<Array<{ oid: string; type: number; value: unknown }>> = [];
+    const sub: AgentxTarget = {
+      addGetNextVarbind: () => null,
+      getNextRequest: (pdu) => void library.push(pdu.searchRangeList.map((r) => r.start)),
+      sendResponse: (_pdu, vbs) => void sent.push(vbs ?? []),
+    };
+    return { sub, library, sent };
+  }
+  const pdu = (...starts: string[]) => ({ searchRangeList: starts.map((start) => ({ start })), getResponsePduForRequest: () => ({}) });
+
+  it('answers from the regions at once; a tree object goes the library\'s way; the end is endOfMibView', () => {
+    const m = createMib();
+    m.registerProvider({ name: 'tree', type: snmp.MibProviderType.Scalar, oid: '1.3.6.1.4.1.32473.1.1.6', scalarType: snmp.ObjectType.OctetString, maxAccess: snmp.MaxAccess['read-only'] });
+    m.setScalarValue('tree', 'x');
+    const region = tableRegion<number[]>(TABLE, {
+      columns: [2],
+      after: (idx) => rows.find((r) => compareSubs(r, idx) > 0),
+      at: (idx) => rows.find((r) => compareSubs(r, idx) === 0),
+      index: (r) => r,
+      cell: (r) => ({ type: snmp.ObjectType.Gauge32, value: r[3] as number }),
+    });
+    const v = attachVirtual(m, [region]);
+    const { sub, library, sent } = fakeSub();
+    v.serveAgentx(sub);
+    sub.getNextRequest(pdu(TABLE, `${TABLE}.2.10.0.0.2`));
+    expect(library).toEqual([]);
+    expect(sent).toEqual([
+      [
+        { oid: `${TABLE}.2.10.0.0.1`, type: snmp.ObjectType.Gauge32, value: 1 },
+        { oid: `${TABLE}.2.10.0.1.0`, type: snmp.ObjectType.Gauge32, value: 0 },
+      ],
+    ]);
+    sub.getNextRequest(pdu(`${TABLE}.2.198.18.0.7`));
+    expect(library).toEqual([[`${TABLE}.2.198.18.0.7`]]);
+    sub.getNextRequest(pdu('1.3.6.1.4.1.32473.1.1.6.0'));
+    expect(sent[1]).toEqual([{ oid: '1.3.6.1.4.1.32473.1.1.6.0', type: snmp.ObjectType.EndOfMibView, value: null }]);
+  });
+});
+
