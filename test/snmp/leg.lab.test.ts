@@ -4,9 +4,10 @@
  *   - a store filled by `leg replay` of the shared captures: `snmpbulkwalk -m +CPE-AGENT-MIB`
  *     (and `snmpwalk`, GETNEXT) of cpeLeg shows exactly `leg list` and `leg counters`;
  *   - AgentX: the same walk through Debian's snmpd (`master agentx`) is identical;
- *   - while the LEG processes RDR traffic, `snmptable` rows are never torn (each row's
- *     package, IP count and last logon belong to the same logon) and `snmpbulkwalk` sees
- *     increasing OIDs; once the traffic stops the walk equals `leg list` again;
+ *   - while the LEG processes RDR traffic, rows read in one request (`snmptable -CB`, GETBULK
+ *     of the columns) are never torn (each row's package, IP count and last logon belong to the
+ *     same logon) and `snmpbulkwalk` sees increasing OIDs — standalone and through snmpd; once
+ *     the traffic stops the walk equals `leg list` again;
  *   - logon notifications reach snmptrapd only when enabled, at most at the configured rate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,6 +35,7 @@ let trapd: ChildProcess;
 let trapPort: number;
 let traps = '';
 const running: LegRun[] = [];
+const stopAfter: Array<() => Promise<void>> = [];
 
 const agentCli = (args: string[]): string => execFileSync(AGENT, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -119,6 +121,7 @@ describeLab('LEG SNMP face (standalone and AgentX) against the Net-SNMP tools', 
 
   afterAll(async () => {
     for (const r of running.splice(0)) await r.stop();
+    for (const f of stopAfter.splice(0)) await f();
     if (trapd && trapd.exitCode === null && trapd.signalCode === null) {
       const gone = new Promise<void>((r) => trapd.once('exit', () => r()));
       trapd.kill('SIGTERM');
@@ -186,14 +189,18 @@ describeLab('LEG SNMP face (standalone and AgentX) against the Net-SNMP tools', 
     }
   }, 120_000);
 
-  it('during RDR traffic: no torn snmptable row, increasing walks; afterwards the walk = leg list', async () => {
+  for (const mode of ['standalone', 'agentx'] as const) it(`${mode}, during RDR traffic: no torn snmptable row, increasing walks; afterwards the walk = leg list`, async () => {
     const S = 100;
     const R = 30;
     const T0 = 1_800_000_000;
     const packages = Object.fromEntries(Array.from({ length: R }, (_, k) => [`r${k}`, `p${k}`]));
-    const stateDir = join(dir, 'traffic-state');
+    const stateDir = join(dir, `traffic-state-${mode}`);
     const port = await freePort();
-    const leg = await run(stateDir, { subscriberOption: '82.1', autoLogout: false, policy: { options: ['60'], packages }, snmp: snmpSection(port) }, 'traffic');
+    // AgentX: the same requests through snmpd, which forwards them to the LEG as AgentX GetNext
+    const snmpd = mode === 'agentx' ? await startSnmpd({ port, read: 'leg-ro', write: 'leg-rw-x' }) : undefined;
+    stopAfter.push(async () => snmpd?.stop());
+    const face = snmpd ? { mode: 'agentx', agentx: { master: snmpd.agentxSocket }, notify: [{ host: '127.0.0.1', port: trapPort, community: 'trap-c' }] } : snmpSection(port);
+    const leg = await run(stateDir, { subscriberOption: '82.1', autoLogout: false, policy: { options: ['60'], packages }, snmp: face }, `traffic-${mode}`);
     const sub = (n: number): string => `s${String(n).padStart(3, '0')}`;
     let sending = true;
     const traffic = (async () => {
@@ -255,6 +262,7 @@ describeLab('LEG SNMP face (standalone and AgentX) against the Net-SNMP tools', 
     expect(parseWalk(bulk)).toEqual(expectedWalk(listOf(stateDir), countersOf(stateDir)));
     expect(traps).not.toContain('cpeLegLogon'); // configured manager, notifications not enabled
     await stop(leg);
+    await snmpd?.stop();
   }, 180_000);
 
   it('logon notifications when enabled: to snmptrapd with their varbinds, at most burst + rate × time', async () => {
