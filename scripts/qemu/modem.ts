@@ -43,12 +43,13 @@ function newestMtime(dir: string): number {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+    if (e.isDirectory()) t = Math.max(t, newestMtime(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
 
-/** `make bundle ARCH=arm64` when the arm64 single executable is missing or older than agent/ or platform/. */
+/** `make bundle ARCH=arm64` when the arm64 single executable is missing or older than a .ts file of agent/ or platform/. */
 export async function ensureArm64Bundle(): Promise<void> {
   const sea = join(ROOT, 'dist/sea/arm64/cpe-agent');
   const src = Math.max(newestMtime(join(ROOT, 'agent')), newestMtime(join(ROOT, 'platform')));

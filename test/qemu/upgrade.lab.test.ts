@@ -29,7 +29,7 @@ import { buildFirmware, ensureArm64Bundle, makeDisk, MODEM_TOOLS, siteConfig, sn
 import { describeLab } from '../helpers/prereq.ts';
 
 const run = promisify(execFile);
-const FTP = { user: 'cpqftp', password: 'lab-ftp-pass-7' };
+const FTP = { user: 'cpqupftp', password: 'lab-ftp-pass-7' };
 const WRITE = 'lab-write-9f3';
 const SERVER = '198.18.96.1';
 
@@ -66,6 +66,7 @@ describeLab('QEMU modem: upgrades end to end (TFTP urgent, FTP + SNMP reboot, wr
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cpe-qup-'));
+    chmodSync(dir, 0o755); // vsftpd's user is chrooted to dir/srv: it must get through dir
     const t0 = performance.now();
     await ensureArm64Bundle();
     for (const v of ['1.0.0', '2.0.0', '3.0.0', '4.0.0']) fw[v] = await buildFirmware(v, join(dir, 'fw'));
@@ -151,7 +152,7 @@ describeLab('QEMU modem: upgrades end to end (TFTP urgent, FTP + SNMP reboot, wr
     const set = await snmpReset(lab, ip, WRITE);
     expect(set.code, set.stderr).toBe(0);
     const r0 = performance.now();
-    await modem.line(/rebooting: snmp/, 60_000);
+    await modem.line(/rebooting: reboot requested \(snmp\)/, 60_000);
     await modem.line(/cpe: slot A on trial, boot 1 of 2/, 120_000);
     await modem.line(/slot A is healthy \(DHCP bound\)/, 300_000);
     times.push(`SNMP reset → A BOUND + committed: ${secs(performance.now() - r0)}`);
