@@ -72,7 +72,7 @@ const blob = join(out, 'sea-prep.blob');
 const seaConfig = join(out, 'sea-config.json');
 writeFileSync(
   seaConfig,
-  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, execArgv: V8_FLAGS, execArgvExtension: 'env' }, null, 2),
+  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, execArgv: V8_FLAGS, execArgvExtension: 'cli' }, null, 2),
 );
 const t = targetNode();
 // the code cache carries V8's flag hash: made with the flags the SEA runs with, or it is rejected
