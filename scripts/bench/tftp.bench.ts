@@ -19,6 +19,9 @@
  * cpt-b*, addresses 198.18.40.0/24 (inside 198.18.32.0/20).
  *
  *   node scripts/bench/tftp.bench.ts [--runs N] [--mib N]
+ * Each row also times ours under the modem's V8 flags (agent/runtime-flags.ts: --lite-mode, 16 MiB
+ * old space), as the single executable runs it: tftp-get.ts bundled to JS first (lite mode has no
+ * WebAssembly, which Node's TypeScript stripping needs).
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,6 +31,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { labTag, Netns } from '../lab/netns.ts';
 import { startAtftpd, startTftpd } from '../lab/tftpd.ts';
+import { buildSync } from 'esbuild';
+import { DEVICE_FLAGS } from '../../agent/runtime-flags.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, mib: { type: 'string' } } });
 const RUNS = Number(values.runs ?? 3);
@@ -90,17 +95,22 @@ try {
     cases.push({ label: `atftpd, blksize 1468, ours windowsize 16, ${where}`, port: ATFTPD_PORT, blksize: 1468, windowsize: 16, cpu, goal: '' });
   }
 
+  const getJs = join(root, 'tftp-get.mjs');
+  buildSync({ entryPoints: [GET], bundle: true, platform: 'node', format: 'esm', outfile: getJs, logLevel: 'error', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
   const pin = (cpu: string | undefined): string[] => (cpu === undefined ? [] : ['taskset', '-c', cpu]);
   const rows: string[][] = [];
   for (const c of cases) {
     const ours: number[] = [];
     const curl: number[] = [];
     const floor: number[] = [];
+    const device: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const r = await net.exec(cli, [...pin(c.cpu), process.execPath, GET, '--server', SERVER, '--port', String(c.port), '--file', 'image.bin', '--blksize', String(c.blksize), '--windowsize', String(c.windowsize), '--quiet']);
-      const res = JSON.parse(r.stdout.trim()) as { ok: boolean; md5?: string; elapsedMs?: number };
-      if (!res.ok || res.md5 !== md5) throw new Error(`our client failed: ${r.stdout.trim()}`);
-      ours.push(res.elapsedMs ?? 0);
+      for (const [flags, script, into] of [[[], GET, ours], [DEVICE_FLAGS, getJs, device]] as const) {
+        const r = await net.exec(cli, [...pin(c.cpu), process.execPath, ...flags, script, '--server', SERVER, '--port', String(c.port), '--file', 'image.bin', '--blksize', String(c.blksize), '--windowsize', String(c.windowsize), '--quiet']);
+        const res = JSON.parse(r.stdout.trim()) as { ok: boolean; md5?: string; elapsedMs?: number };
+        if (!res.ok || res.md5 !== md5) throw new Error(`our client failed: ${r.stdout.trim()}`);
+        into.push(res.elapsedMs ?? 0);
+      }
       const f = await net.exec(cli, [...pin(c.cpu), process.execPath, FLOOR, SERVER, 'image.bin', String(c.blksize), String(c.port)]);
       const fr = JSON.parse(f.stdout.trim()) as { ok: boolean; bytes?: number; elapsedMs?: number };
       if (!fr.ok || fr.bytes !== size) throw new Error(`floor client failed: ${f.stdout.trim()}`);
@@ -114,12 +124,13 @@ try {
     const o = mb(median(ours));
     const k = mb(median(curl));
     const f = mb(median(floor));
-    rows.push([c.label, `${o.toFixed(1)} MB/s`, `${k.toFixed(1)} MB/s`, `${(o / k).toFixed(2)}x`, c.goal, `${f.toFixed(1)} MB/s (${(f / k).toFixed(2)}x)`]);
+    const d = mb(median(device));
+    rows.push([c.label, `${o.toFixed(1)} MB/s`, `${k.toFixed(1)} MB/s`, `${(o / k).toFixed(2)}x`, c.goal, `${f.toFixed(1)} MB/s (${(f / k).toFixed(2)}x)`, `${d.toFixed(1)} MB/s (${(d / o).toFixed(2)}x ours)`]);
   }
   await tftpd.stop();
   await atftpd.stop();
 
-  const head = ['64 MiB download', 'ours (MD5)', 'curl', 'ours/curl', 'goal', 'Node floor (floor/curl)'];
+  const head = ['64 MiB download', 'ours (MD5)', 'curl', 'ours/curl', 'goal', 'Node floor (floor/curl)', 'ours, device V8 flags'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
   process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
