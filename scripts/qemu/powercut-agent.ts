@@ -85,7 +85,7 @@ export async function runAgentTrial(p: Prepared, lab: QemuLab, phase: AgentPhase
   let booted: SlotName | null = null;
   let version: string | null = null;
   try {
-    const up = await r.waitFor(/cpe-agent rootfs (\S+)/, 300_000);
+    const up = await r.waitFor(/cpe-agent rootfs (\S+)\r?\n/, 300_000); // the whole first line of the version file
     version = up[1] ?? null;
     const m = await r.waitFor(/running slot ([AB]) /, 300_000);
     booted = m[1] as SlotName;
