@@ -72,10 +72,11 @@ async function main(): Promise<void> {
     process.stdout.write(`QEMU start → BOUND: ${t(bound)}\n`);
     await q.waitFor(/stage: \S+ → slot B/, 120_000);
     const stageStart = q.elapsed();
-    const staged = await q.waitFor(/staged and verified[^\n]*/, 1_200_000);
+    // up to elapsedMs: a console chunk may end inside the line
+    const staged = await q.waitFor(/staged and verified[^\n]*?elapsedMs=(\d+)/, 1_200_000);
     const stageEnd = q.elapsed();
-    const agentMs = Number(/elapsedMs[=:]\s*(\d+)/.exec(staged[0])?.[1] ?? NaN);
-    process.stdout.write(`agent staged: ${staged[0].trim()}\n`);
+    const agentMs = Number(staged[1]);
+    process.stdout.write(`agent staged: ${staged[0].trim().slice(0, 200)}\n`);
     await new Promise((r) => setTimeout(r, 3000)); // idle after staging
     const status = await guest(q, 'RSS', 'grep -E "^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem)" /proc/$(pidof cpe-agent | cut -d" " -f1)/status', 60_000);
     const kb = (k: string): number => Number(new RegExp(`${k}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN);
