@@ -25,7 +25,7 @@ import { checkDisk, slotImage, describeTrial, type Prepared, type QemuTrialResul
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
-const FTP = { user: 'cpqcut', password: 'lab-pass-cut' };
+const FTP = { user: 'cpqcuta', password: 'lab-pass-cut' }; // a lab's stop() deletes its FTP user: one name per script
 
 export type AgentPhase = 'download' | 'switch' | 'commit';
 export const AGENT_PHASES: readonly AgentPhase[] = ['download', 'switch', 'commit'];

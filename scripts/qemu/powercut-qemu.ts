@@ -261,7 +261,7 @@ export async function runQemuSoak(o: { trials: number; seed: number; phases?: re
   const dir = o.dir ?? join(ROOT, '.lab/qemu/powercut');
   const p = await prepareMini(dir);
   const v2 = p.images[1] as SlotImage;
-  const lab = await startQemuLab({ classes: { 'FS-0900E': { protocol: 'tftp', server: '198.18.96.1', softwareFile: '2.img', softwareMd5: v2.md5, flags: 1, urgent: true, unknown: [] } }, ftp: { user: 'cpqcut', password: 'lab-pass-cut' }, files: { '2.img': readFileSync(v2.path) } });
+  const lab = await startQemuLab({ classes: { 'FS-0900E': { protocol: 'tftp', server: '198.18.96.1', softwareFile: '2.img', softwareMd5: v2.md5, flags: 1, urgent: true, unknown: [] } }, ftp: { user: 'cpqcutm', password: 'lab-pass-cut' }, files: { '2.img': readFileSync(v2.path) } });
   const rand = mulberry32(o.seed);
   const phases = o.phases ?? PHASES;
   const s: QemuSoakSummary = { trials: 0, ok: 0, unbootable: 0, unreadable: 0, results: [], elapsedMs: 0 };
