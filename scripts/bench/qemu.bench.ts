@@ -72,8 +72,8 @@ async function main(): Promise<void> {
     process.stdout.write(`QEMU start → BOUND: ${t(bound)}\n`);
     await q.waitFor(/stage: \S+ → slot B/, 120_000);
     const stageStart = q.elapsed();
-    // up to elapsedMs: a console chunk may end inside the line
-    const staged = await q.waitFor(/staged and verified[^\n]*?elapsedMs=(\d+)/, 1_200_000);
+    // to the end of the line: a console chunk may end inside it (even inside the number)
+    const staged = await q.waitFor(/staged and verified[^\n]*?elapsedMs=(\d+)\r?\n/, 1_200_000);
     const stageEnd = q.elapsed();
     const agentMs = Number(staged[1]);
     process.stdout.write(`agent staged: ${staged[0].trim().slice(0, 200)}\n`);
