@@ -37,15 +37,18 @@ fuzz: setup
 
 # Power cuts (issue 10 §4.5, README "Power cuts"): STORAGE_TRIALS cuts at random write/fsync
 # boundaries of two upgrades on a modelled disk (scripts/qemu/powercut-storage.ts: the agent's real
-# staging + U-Boot env code, boot.cmd's decision; ~2 trials/s), then TRIALS real power cuts of the
-# QEMU modem (scripts/qemu/powercut-qemu.ts, SIGKILL; about a minute each under TCG, root).
+# staging + U-Boot env code, boot.cmd's decision; ~15 trials/s), then TRIALS real power cuts of the
+# QEMU modem (scripts/qemu/powercut-qemu.ts, busybox guest, SIGKILL; ~30 s each under TCG, root),
+# then AGENT_TRIALS cuts of the real agent upgrading itself (scripts/qemu/powercut-agent.ts, ~1 min each).
 .PHONY: soak
 STORAGE_TRIALS ?= 1000
 TRIALS ?= 0
+AGENT_TRIALS ?= 0
 SEED ?= 1
 soak: setup
 	node scripts/qemu/powercut-storage.ts --trials $(STORAGE_TRIALS) --seed $(SEED)
 	$(if $(filter-out 0,$(TRIALS)),node scripts/qemu/powercut-qemu.ts --trials $(TRIALS) --seed $(SEED))
+	$(if $(filter-out 0,$(AGENT_TRIALS)),node scripts/qemu/powercut-agent.ts --trials $(AGENT_TRIALS) --seed $(SEED))
 
 test-unit: setup
 	scripts/test.sh --project unit

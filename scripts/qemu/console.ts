@@ -17,6 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 export const QEMU_BIN = 'qemu-system-aarch64';
 export const UBOOT_BIN = '/usr/lib/u-boot/qemu_arm64/u-boot.bin';
@@ -118,14 +119,16 @@ export function startQemu(o: QemuOptions): QemuConsole {
   let text = '';
   let cursor = 0;
   const waiters = new Set<() => void>();
-  const onData = (d: Buffer): void => {
-    text += d.toString('utf8');
+  // one decoder per stream: a chunk may end inside a multi-byte character (the agent logs '→')
+  const decoders = { out: new StringDecoder('utf8'), err: new StringDecoder('utf8') };
+  const onData = (d: Buffer, dec: StringDecoder): void => {
+    text += dec.write(d);
     stream.write(d);
     log.write(d);
     for (const w of [...waiters]) w();
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  child.stdout?.on('data', (d: Buffer) => onData(d, decoders.out));
+  child.stderr?.on('data', (d: Buffer) => onData(d, decoders.err));
   child.stdin?.on('error', () => undefined); // a write after QEMU died
   let timedOut = false;
   const timer = setTimeout(() => {

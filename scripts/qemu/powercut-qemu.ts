@@ -60,7 +60,7 @@ export interface Prepared {
 }
 
 export interface QemuTrialResult {
-  phase: Phase;
+  phase: string;
   /** the last phase marker the guest printed before the kill */
   cutIn: string;
   delayMs: number;
@@ -75,7 +75,7 @@ export interface QemuTrialResult {
 
 const md5file = (p: string): string => createHash('md5').update(readFileSync(p)).digest('hex');
 
-function slotImage(version: string, path: string): SlotImage {
+export function slotImage(version: string, path: string): SlotImage {
   return { version, path, size: statSync(path).size, md5: md5file(path) };
 }
 
@@ -139,7 +139,7 @@ export async function prepareMini(dir: string): Promise<Prepared> {
   return { dir, disk, images };
 }
 
-function readRange(path: string, offset: number, length: number): Buffer {
+export function readRange(path: string, offset: number, length: number): Buffer {
   const fd = openSync(path, 'r');
   try {
     const b = Buffer.alloc(length);
@@ -156,7 +156,7 @@ function readRange(path: string, offset: number, length: number): Buffer {
 }
 
 /** The disk after the cut and the re-boot: the environment and the booted slot's content. */
-async function checkDisk(p: Prepared, img: string, booted: SlotName, version: string): Promise<Pick<QemuTrialResult, 'verdict' | 'detail'>> {
+export async function checkDisk(p: Prepared, img: string, booted: SlotName, version: string): Promise<Pick<QemuTrialResult, 'verdict' | 'detail'>> {
   const out = mkdtempSync(join(p.dir, 'env-'));
   try {
     await run('mcopy', ['-n', '-i', `${img}@@1M`, '::uboot.env', '::uboot-redund.env', out]);
@@ -261,7 +261,7 @@ export async function runQemuSoak(o: { trials: number; seed: number; phases?: re
   const dir = o.dir ?? join(ROOT, '.lab/qemu/powercut');
   const p = await prepareMini(dir);
   const v2 = p.images[1] as SlotImage;
-  const lab = await startQemuLab({ classes: { 'FS-0900E': { protocol: 'tftp', server: '198.18.96.1', softwareFile: '2.img', softwareMd5: v2.md5, flags: 1, urgent: true, unknown: [] } }, ftp: { user: 'cpqcut', password: 'lab-pass-cut' }, files: { '2.img': readFileSync(v2.path) } });
+  const lab = await startQemuLab({ classes: { 'FS-0900E': { protocol: 'tftp', server: '198.18.96.1', softwareFile: '2.img', softwareMd5: v2.md5, flags: 1, urgent: true, unknown: [] } }, ftp: { user: 'cpqcutm', password: 'lab-pass-cut' }, files: { '2.img': readFileSync(v2.path) } });
   const rand = mulberry32(o.seed);
   const phases = o.phases ?? PHASES;
   const s: QemuSoakSummary = { trials: 0, ok: 0, unbootable: 0, unreadable: 0, results: [], elapsedMs: 0 };

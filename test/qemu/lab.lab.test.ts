@@ -57,7 +57,7 @@ describeLab('QEMU modem lab: tap NIC in a namespace, ISC dhcpd option 43 to the 
     const mac = randomMac();
     const q = startQemu({ disk, log: join(dir, 'net.console'), timeoutMs: 150_000, netns: lab.ns, netArgs: lab.qemuNetArgs(mac) });
     await q.waitFor(/MINI: udhcpc on eth0 \(mac ([0-9a-f:]+)\)/, 120_000);
-    const m = await q.waitFor(/MINI: LEASE ip=(\S+) router=(\S*) serverid=(\S*) lease=(\d+) opt43=([0-9a-f]*)/, 60_000);
+    const m = await q.waitFor(/MINI: LEASE ip=(\S+) router=(\S*) serverid=(\S*) lease=(\d+) opt43=([0-9a-f]*)\r?\n/, 60_000); // to the line end: a console chunk may end inside the hex
     const seconds = q.elapsed() / 1000;
     const exit = await q.exited;
     await cap.stop();

@@ -30,7 +30,7 @@ describeLab('QEMU modem: power cut (SIGKILL) during an upgrade, then boot again'
     if (!v2) throw new Error('no v2 image');
     lab = await startQemuLab({
       classes: { 'FS-0900E': { protocol: 'tftp', server: '198.18.96.1', softwareFile: '2.img', softwareMd5: v2.md5, flags: 1, urgent: true, unknown: [] } },
-      ftp: { user: 'cpqcut', password: 'lab-pass-cut' },
+      ftp: { user: 'cpqcutt', password: 'lab-pass-cut' },
       files: { '2.img': readFileSync(v2.path) },
     });
   }, 300_000);

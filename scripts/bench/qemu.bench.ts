@@ -1,0 +1,118 @@
+/**
+ * The agent inside the QEMU modem (arm64 guest under TCG, 2 vCPU-less cores of the host: slow,
+ * and shared), issue 10 "Benchmarks". Opt-in: `make bench` runs it only with QEMU_BENCH=1
+ * (scripts/bench/run.ts), it takes several minutes. One run, one guest:
+ *   1. QEMU start → the agent's "lease bound" on the console (U-Boot, kernel, rcS, agent start, DHCP
+ *      with ISC dhcpd in the lab namespace over a tap)
+ *   2. the agent's download + write + verify of a signed 32 MiB image (option 43, TFTP, not
+ *      urgent: it stages into slot B and waits): the agent's own stage elapsedMs, and the
+ *      console time from its "stage:" line to "staged and verified"
+ *   3. the same job by busybox in the same guest, from the serial shell, timed with
+ *      /proc/uptime: tftp (same blksize as the agent: 1468) to RAM + md5sum + dd to /dev/vda3
+ *      (conv=fsync) + read-back md5sum of the slot → ratio agent / busybox
+ *   4. the agent's RSS in the guest (VmRSS, RssAnon, RssFile + RssShmem, VmHWM from /proc/PID/status),
+ *      idle after staging (the SEA lives in the initramfs: its mapped pages count as RssShmem)
+ * The slot image is the lab's own assembly of dist/rootfs-arm64.cpio.xz (scripts/qemu/agent-slot.ts);
+ * needs `make rootfs ARCH=arm64` and root. Run: QEMU_BENCH=1 make bench, or
+ * node scripts/bench/qemu.bench.ts
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { buildAgentSlot, signImage, AGENT_ROOTFS } from '../qemu/agent-slot.ts';
+import { killAllQemu, startQemu, type QemuConsole } from '../qemu/console.ts';
+import { startQemuLab, randomMac, type QemuLab } from '../qemu/lab.ts';
+import { pseudoRandomImage } from '../lab/upgrade-lab.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DIR = join(ROOT, '.lab/qemu/bench');
+const MiB = 1024 * 1024;
+const VC = 'FS-0900E';
+const SERVER = '198.18.96.1';
+const IMAGE_MB = Number(process.env.QEMU_BENCH_MB ?? 32);
+
+if (!existsSync(AGENT_ROOTFS)) throw new Error(`${AGENT_ROOTFS} missing: run make rootfs ARCH=arm64 first`);
+mkdirSync(DIR, { recursive: true });
+
+const t = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** Runs a shell line on the guest's serial shell; resolves with what it printed between markers. */
+async function guest(q: QemuConsole, tag: string, cmd: string, timeoutMs: number): Promise<string> {
+  q.send(`echo ${tag}-BEGIN; ${cmd}; echo ${tag}-END`);
+  const m = await q.waitFor(new RegExp(`\\n${tag}-BEGIN\\r?\\n([\\s\\S]*?)\\n${tag}-END`), timeoutMs);
+  return m[1] ?? '';
+}
+
+async function main(): Promise<void> {
+  const slot = join(DIR, 'agent-slot-v1.ext4');
+  process.stdout.write(`building the agent slot image (${AGENT_ROOTFS} + board overlay)…\n`);
+  await buildAgentSlot({ out: slot, version: '0.1.0' });
+  const disk = join(DIR, 'disk.img');
+  await run(join(ROOT, 'scripts/qemu/disk.sh'), [disk, slot], { timeout: 120_000 });
+  const payload = join(DIR, 'payload.bin');
+  writeFileSync(payload, pseudoRandomImage(7, IMAGE_MB * MiB));
+  const image = join(DIR, 'bench.img');
+  const md5 = await signImage(payload, image, '0.2.0');
+  const size = statSync(image).size;
+
+  let lab: QemuLab | undefined;
+  let q: QemuConsole | undefined;
+  try {
+    lab = await startQemuLab({
+      classes: { [VC]: { protocol: 'tftp', server: SERVER, softwareFile: 'bench.img', softwareMd5: md5, flags: 0, urgent: false, unknown: [] } },
+      ftp: { user: 'cpqbench', password: 'lab-pass-bench' },
+      files: { 'bench.img': readFileSync(image) },
+    });
+    q = startQemu({ disk, log: join(DIR, 'bench.console'), timeoutMs: 1_800_000, netns: lab.ns, netArgs: lab.qemuNetArgs(randomMac()) });
+    await q.waitFor(/lease bound/, 300_000);
+    const bound = q.elapsed();
+    process.stdout.write(`QEMU start → BOUND: ${t(bound)}\n`);
+    await q.waitFor(/stage: \S+ → slot B/, 120_000);
+    const stageStart = q.elapsed();
+    // to the end of the line: a console chunk may end inside it (even inside the number)
+    const staged = await q.waitFor(/staged and verified[^\n]*?elapsedMs=(\d+)\r?\n/, 1_200_000);
+    const stageEnd = q.elapsed();
+    const agentMs = Number(staged[1]);
+    process.stdout.write(`agent staged: ${staged[0].trim().slice(0, 200)}\n`);
+    await new Promise((r) => setTimeout(r, 3000)); // idle after staging
+    const status = await guest(q, 'RSS', 'grep -E "^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem)" /proc/$(pidof cpe-agent | cut -d" " -f1)/status', 60_000);
+    const kb = (k: string): number => Number(new RegExp(`${k}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN);
+    const bb = await guest(
+      q,
+      'BB',
+      `t0=$(cut -d' ' -f1 /proc/uptime); tftp -g -b 1468 -r bench.img -l /tmp/bb.img ${SERVER} && md5sum /tmp/bb.img && dd if=/tmp/bb.img of=/dev/vda3 bs=1M conv=fsync 2>/dev/null && head -c ${size} /dev/vda3 | md5sum; t1=$(cut -d' ' -f1 /proc/uptime); rm -f /tmp/bb.img; echo "bb-seconds $t0 $t1"`,
+      1_200_000,
+    );
+    const [, b0, b1] = /bb-seconds (\S+) (\S+)/.exec(bb) ?? [];
+    const bbMs = (Number(b1) - Number(b0)) * 1000;
+    const sums = bb.match(/[0-9a-f]{32}/g) ?? [];
+    if (sums.length < 2 || sums.some((s) => s !== md5)) throw new Error(`busybox run did not verify: ${bb}`);
+    const agentConsoleMs = stageEnd - stageStart;
+    process.stdout.write(
+      [
+        '',
+        `| QEMU modem (arm64 guest, TCG), ${IMAGE_MB} MiB signed image over TFTP | value |`,
+        '|---|---|',
+        `| QEMU start → BOUND (U-Boot, kernel, rcS, agent, DHCP) | ${t(bound)} |`,
+        `| agent: download + write + verify (its stage elapsedMs) | ${t(agentMs)} |`,
+        `| agent: same, console "stage:" → "staged and verified" | ${t(agentConsoleMs)} |`,
+        `| busybox: tftp -b 1468 to RAM + md5sum + dd conv=fsync + read-back md5sum | ${t(bbMs)} |`,
+        `| ratio agent / busybox | ${(agentMs / bbMs).toFixed(2)}× |`,
+        `| agent RSS in the guest, idle after staging (VmRSS / RssAnon / RssFile + RssShmem / VmHWM) | ${(kb('VmRSS') / 1024).toFixed(1)} / ${(kb('RssAnon') / 1024).toFixed(1)} / ${((kb('RssFile') + kb('RssShmem')) / 1024).toFixed(1)} / ${(kb('VmHWM') / 1024).toFixed(1)} MiB |`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await q?.kill();
+    await killAllQemu();
+    await lab?.stop();
+    rmSync(payload, { force: true });
+  }
+}
+
+// ^C / kill: power the guest off, so main's finally removes the lab
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void killAllQemu());
+await main();
