@@ -17,6 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 export const QEMU_BIN = 'qemu-system-aarch64';
 export const UBOOT_BIN = '/usr/lib/u-boot/qemu_arm64/u-boot.bin';
@@ -118,14 +119,15 @@ export function startQemu(o: QemuOptions): QemuConsole {
   let text = '';
   let cursor = 0;
   const waiters = new Set<() => void>();
-  const onData = (d: Buffer): void => {
-    text += d.toString('utf8');
+  // one decoder per stream: a multi-byte character split across two chunks stays whole
+  const onData = (utf8: StringDecoder) => (d: Buffer): void => {
+    text += utf8.write(d);
     stream.write(d);
     log.write(d);
     for (const w of [...waiters]) w();
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  child.stdout?.on('data', onData(new StringDecoder('utf8')));
+  child.stderr?.on('data', onData(new StringDecoder('utf8')));
   child.stdin?.on('error', () => undefined); // a write after QEMU died
   let timedOut = false;
   const timer = setTimeout(() => {
