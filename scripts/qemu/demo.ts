@@ -54,7 +54,8 @@ function echoConsole(m: Modem): void {
       const line = buf.slice(0, i).replace(/\r$/, '').replace(/\x1b\[[0-9;]*[a-zA-Z]/g, '');
       buf = buf.slice(i + 1);
       const clean = line.replace(/^\/ # /, '');
-      if (SHOW.test(clean) && !clean.includes('@@ST')) // not the echo of a typed status command process.stdout.write(`${stamp()}   | ${clean.replace(/ event=.*$/, '').slice(0, 160)}\n`);
+      // (not the echo of a typed status command)
+      if (SHOW.test(clean) && !clean.includes('@@ST')) process.stdout.write(`${stamp()}   | ${clean.replace(/ event=.*$/, '').slice(0, 160)}\n`);
     }
   });
 }
