@@ -35,6 +35,18 @@ CASES ?= 1000000
 fuzz: setup
 	node scripts/fuzz.ts --cases $(CASES) $(if $(JOBS),--jobs $(JOBS)) $(if $(TARGET),--target $(TARGET))
 
+# Power cuts (issue 10 §4.5, README "Power cuts"): STORAGE_TRIALS cuts at random write/fsync
+# boundaries of two upgrades on a modelled disk (scripts/qemu/powercut-storage.ts: the agent's real
+# staging + U-Boot env code, boot.cmd's decision; ~2 trials/s), then TRIALS real power cuts of the
+# QEMU modem (scripts/qemu/powercut-qemu.ts, SIGKILL; about a minute each under TCG, root).
+.PHONY: soak
+STORAGE_TRIALS ?= 1000
+TRIALS ?= 0
+SEED ?= 1
+soak: setup
+	node scripts/qemu/powercut-storage.ts --trials $(STORAGE_TRIALS) --seed $(SEED)
+	$(if $(filter-out 0,$(TRIALS)),node scripts/qemu/powercut-qemu.ts --trials $(TRIALS) --seed $(SEED))
+
 test-unit: setup
 	scripts/test.sh --project unit
 
