@@ -9,8 +9,10 @@
 # init, the agent's single executable, the board config with policy.signature "require" and the
 # trusted key .lab/keys/vendor.pub) ‖ a version layer (cpio.gz: /etc/cpe-agent/version) ‖ the
 # kernel's modules (cpio.gz), and /version. The kernel unpacks the concatenated archives into one
-# root, later files winning: the board rootfs (65 s of xz) is built once per input change
-# (.lab/qemu/rootfs-board.*) and every version only adds its small layer.
+# root, later files winning: the board rootfs is built once per input change
+# (.lab/qemu/rootfs-board.*) and every version only adds its small layer. The board rootfs is
+# gzip (-9), not xz: 41 MiB instead of 27, but built in 15 s instead of 65 s (minutes on a busy
+# machine: CI builds it from scratch) and unpacked faster by the guest's kernel under TCG.
 # Signed with `cpe-agent image sign` (.lab/keys/vendor.key, model FS-0900E, --fw-version VERSION).
 # Needs dist/sea/arm64/cpe-agent (make bundle ARCH=arm64). stdout: exactly one line, the path of
 # the .bin (progress goes to stderr).
@@ -33,10 +35,10 @@ if [ ! -f "$key.key" ]; then node "$root/agent/main.ts" image keygen --out "$key
 
 # the board rootfs, cached by the hash of everything it is made of
 inputs=$( { sha256sum "$sea" "$root/scripts/rootfs.ts" "$root/scripts/rootfs-cpio.ts" "$key.pub"; find "$root/platform/rootfs" "$board" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; find "$root/platform/rootfs" "$board" -type f -perm -u+x | LC_ALL=C sort; } | sha256sum | cut -d' ' -f1)
-base=$work/rootfs-board.cpio.xz
+base=$work/rootfs-board.cpio.gz
 if [ "$(cat "$work/rootfs-board.key" 2>/dev/null)" != "$inputs" ] || [ ! -s "$base" ]; then
   echo "firmware.sh: building the board rootfs (make rootfs BOARD=platform/boards/qemu-arm64)" >&2
-  node "$root/scripts/rootfs.ts" --arch arm64 --board "$board" --trusted-key "$key.pub" --out "$base" >&2
+  node "$root/scripts/rootfs.ts" --arch arm64 --board "$board" --trusted-key "$key.pub" --compress gzip --out "$base" >&2
   echo "$inputs" > "$work/rootfs-board.key"
 fi
 

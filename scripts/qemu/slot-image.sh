@@ -12,7 +12,11 @@ set -euo pipefail
 out=$1 kdir=$2 initrd=$3 version=$4
 root=$(mktemp -d); trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/boot"
-gzip -9 -n -c "$kdir/Image" > "$root/boot/Image"
+# the compressed kernel is cached beside the Image (atomic rename: parallel builds share KERNEL_DIR)
+if [ ! -s "$kdir/Image.gz" ] || [ "$kdir/Image" -nt "$kdir/Image.gz" ]; then
+  gzip -9 -n -c "$kdir/Image" > "$kdir/Image.gz.$$" && mv -f "$kdir/Image.gz.$$" "$kdir/Image.gz"
+fi
+cp "$kdir/Image.gz" "$root/boot/Image"
 cp "$initrd" "$root/boot/initrd.img"
 (cd "$kdir/modules" && find lib | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >> "$root/boot/initrd.img"
 echo "$version" > "$root/version"
