@@ -9,7 +9,7 @@ FORMAT ?= cpio
 export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 BIN := $(CURDIR)/node_modules/.bin
 
-.PHONY: all setup build typecheck test test-unit test-lab check-tests fuzz demo bench lab-dhcp clean qemu-disk qemu-boot bundle rootfs
+.PHONY: all setup build typecheck test test-unit test-lab check-tests fuzz demo bench lab-dhcp clean qemu-disk qemu-boot qemu-demo firmware bundle rootfs
 
 all: build
 
@@ -72,17 +72,28 @@ bundle: build
 # ROOTFS_CONFIG=FILE: the board's /etc/cpe-agent.json (default platform/rootfs/etc/cpe-agent.json)
 # TRUSTED_KEY=NAME.pub (default .lab/keys/vendor.pub, made on first use) [COSIGNER_KEY=NAME.pub]: the image
 # accepts only images signed with these keys (policy.signature "require")
+# BOARD=platform/boards/NAME: that board's cpe-agent.json and rootfs/ overlay; VERSION=X.Y.Z: /etc/cpe-agent/version
 rootfs: bundle
-	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT) $(if $(ROOTFS_CONFIG),--config $(ROOTFS_CONFIG)) $(if $(TRUSTED_KEY),--trusted-key $(TRUSTED_KEY)) $(if $(COSIGNER_KEY),--cosigner-key $(COSIGNER_KEY))
+	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT) $(if $(BOARD),--board $(BOARD)) $(if $(VERSION),--version $(VERSION)) $(if $(ROOTFS_CONFIG),--config $(ROOTFS_CONFIG)) $(if $(TRUSTED_KEY),--trusted-key $(TRUSTED_KEY)) $(if $(COSIGNER_KEY),--cosigner-key $(COSIGNER_KEY))
 
 bench: setup build
 	node scripts/bench/run.ts
 
-# The QEMU modem (docs/boards.md): Debian's arm64 kernel + U-Boot, FAT env partition, slots
-# A/B. ROOTFS=initramfs for slot A (default: the busybox mini rootfs).
+# The QEMU modem's firmware image (README "QEMU modem", docs/boards.md): one slot's whole content,
+# signed: dist/firmware/FS-0900E_FW_<X>_<Y>_<Z>.bin + .md5 (VERSION, default 1.0.0)
+firmware qemu-disk qemu-demo: ARCH := arm64
+firmware: bundle
+	scripts/qemu/firmware.sh $(or $(VERSION),1.0.0)
+
+# The QEMU modem (docs/boards.md): Debian's arm64 kernel + U-Boot; FAT env partition, slot A =
+# firmware VERSION (default 1.0.0), slot B empty, data partition p4; .lab/qemu/disk.img
 QEMU_DIR := .lab/qemu
-qemu-disk: setup
-	scripts/qemu/make-disk.sh $(QEMU_DIR) $(ROOTFS)
+qemu-disk: firmware
+	scripts/qemu/make-disk.sh $(QEMU_DIR) dist/firmware/FS-0900E_FW_$(subst .,_,$(or $(VERSION),1.0.0)).bin
+
+# Boots the modem in the lab: two upgrades (TFTP urgent; FTP + SNMP reboot) and a rollback
+qemu-demo: bundle
+	node scripts/qemu/demo.ts
 
 # Boots the disk; the serial console goes to $(QEMU_DIR)/console.log.
 QEMU_TIMEOUT ?= 120

@@ -9,7 +9,9 @@
  * as `cpe-agent: error [CODE]: message`; 70 internal error; commands document their others.
  */
 import { Command, CommanderError } from 'commander';
+import { isSea } from 'node:sea';
 import { AgentError } from './errors.ts';
+import { RELAUNCHED_ENV, serverRelaunch } from './runtime-flags.ts';
 
 type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<Register>> = {
@@ -71,6 +73,9 @@ function usageMessage(e: CommanderError): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // the LEG does not run under the modem's V8 flags: the process becomes itself with the server flags
+  const relaunch = serverRelaunch(argv, process.execArgv, process.execPath, isSea(), process.env);
+  if (relaunch !== undefined) process.execve?.(relaunch.file, relaunch.args, { ...process.env, [RELAUNCHED_ENV]: '1' });
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);

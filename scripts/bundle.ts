@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { V8_FLAGS } from './v8-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -30,8 +31,6 @@ if (arch !== 'x64' && arch !== 'arm64') throw new Error(`--arch must be x64 or a
 const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
 const codeCache = !values['no-code-cache'];
 
-/** V8 flags for a small device (README "Footprint": chosen by measurement). */
-export const V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=48', '--lite-mode'];
 
 const node = join(root, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
 if (!existsSync(node)) throw new Error(`${node} missing: run scripts/setup.sh (fetches node-linux-${arch})`);
@@ -39,9 +38,9 @@ const out = join(root, 'dist', 'sea', arch);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-// the device's bundle: whitespace and syntax minified (identifiers kept, so error names and
-// stack frames stay readable). V8 keeps the source in its heap: 1.5 → 1.1 MiB of source
-// measured 2.2 MiB less heap for `run` (README "Footprint"). Its source map stays in dist/.
+// the device's bundle: minified, identifiers too (V8 keeps the source in its heap: README
+// "Footprint"); nothing may depend on a class or function name at run time (constructor.name),
+// so error messages name things explicitly. Its source map stays in dist/ to read stack frames.
 const bundle = join(out, 'cpe-agent.cjs');
 await build({
   entryPoints: [join(root, 'agent/main.ts')],
@@ -50,8 +49,7 @@ await build({
   platform: 'node',
   target: 'node24',
   format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
+  minify: true,
   legalComments: 'none',
   sourcemap: 'external',
   logLevel: 'warning',
@@ -74,7 +72,7 @@ const blob = join(out, 'sea-prep.blob');
 const seaConfig = join(out, 'sea-config.json');
 writeFileSync(
   seaConfig,
-  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, execArgv: V8_FLAGS, execArgvExtension: 'env' }, null, 2),
+  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, execArgv: V8_FLAGS, execArgvExtension: 'cli' }, null, 2),
 );
 const t = targetNode();
 // the code cache carries V8's flag hash: made with the flags the SEA runs with, or it is rejected

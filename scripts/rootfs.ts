@@ -5,6 +5,8 @@
  *   busybox (Debian busybox-static for the arch) + its applet links, busybox init;
  *   the glibc runtime the Node binary needs (Debian libc6, libstdc++6, libgcc-s1 for the arch);
  *   the agent (the SEA, or node + bundle: --form node), /etc/cpe-agent.json for the board;
+ *   with --board DIR (platform/boards/NAME): DIR/cpe-agent.json as that config and DIR/rootfs/
+ *   laid over the tree; --version X.Y.Z for /etc/cpe-agent/version (default package.json);
  *   platform/rootfs/ (inittab, rc scripts, the supervisor); /etc/cpe-agent/version;
  *   /etc/cpe-agent/ca (empty, for later) and /etc/cpe-agent/keys (the trusted public keys):
  *   the image ships policy.signature "require" with the manufacturer key of --trusted-key
@@ -30,7 +32,12 @@ const { values } = parseArgs({
     format: { type: 'string', default: 'cpio' },
     /** sea: the single executable (leaner and faster: README "Footprint"); node: stripped node + bundle */
     form: { type: 'string', default: 'sea' },
-    config: { type: 'string', default: join(root, 'platform', 'rootfs', 'etc', 'cpe-agent.json') },
+    /** the board's /etc/cpe-agent.json (default: --board's cpe-agent.json, else platform/rootfs/etc/cpe-agent.json) */
+    config: { type: 'string' },
+    /** a board directory (platform/boards/NAME): its cpe-agent.json and its rootfs/ overlay (e.g. /etc/modules, /etc/init.d/board) */
+    board: { type: 'string' },
+    /** the firmware version written to /etc/cpe-agent/version (default: package.json's) */
+    version: { type: 'string' },
     out: { type: 'string' },
     /** the manufacturer's public key (ed25519:<base64>, as `image keygen` writes NAME.pub) */
     'trusted-key': { type: 'string', default: join(root, '.lab', 'keys', 'vendor.pub') },
@@ -135,6 +142,23 @@ const walk = (rel: string): void => {
   }
 };
 walk('.');
+// the board's overlay on top (its files win; modes normalised the same way)
+const board = values.board;
+const overlay = board ? join(board, 'rootfs') : undefined;
+if (board && !existsSync(join(board, 'cpe-agent.json'))) throw new Error(`--board ${board}: no cpe-agent.json there`);
+if (overlay && existsSync(overlay)) {
+  cpSync(overlay, stage, { recursive: true });
+  const walkOverlay = (rel: string): void => {
+    for (const name of readdirSync(join(overlay, rel))) {
+      const r = join(rel, name);
+      const st = statSync(join(overlay, r));
+      if (st.isDirectory()) walkOverlay(r);
+      else chmodSync(join(stage, r), st.mode & 0o111 ? 0o755 : 0o644);
+    }
+  };
+  walkOverlay('.');
+}
+const configFile = values.config ?? (board ? join(board, 'cpe-agent.json') : join(root, 'platform', 'rootfs', 'etc', 'cpe-agent.json'));
 // Signed images only: the board's config gets policy.signature "require" and the trusted keys.
 const trustedKey = values['trusted-key'];
 if (!existsSync(trustedKey)) {
@@ -143,7 +167,7 @@ if (!existsSync(trustedKey)) {
   execFileSync(process.execPath, [join(root, 'agent', 'main.ts'), 'image', 'keygen', '--out', trustedKey.replace(/\.pub$/, '')], { stdio: 'inherit' });
 }
 const keyText = (f: string): string => readFileSync(f, 'utf8').trim();
-const boardConfig = JSON.parse(readFileSync(values.config, 'utf8')) as { policy?: Record<string, unknown> };
+const boardConfig = JSON.parse(readFileSync(configFile, 'utf8')) as { policy?: Record<string, unknown> };
 boardConfig.policy = {
   ...boardConfig.policy,
   signature: 'require',
@@ -157,8 +181,10 @@ if (values['cosigner-key']) put('etc/cpe-agent/keys/cosigner.pub', 0o644, keyTex
 link('etc/resolv.conf', '/run/resolv.conf');
 // the version file: what this rootfs is (README: file name, version file and option 43's MD5)
 const day = new Date(epoch * 1000).toISOString().slice(0, 10).replaceAll('-', '');
-const [maj, min, patch] = pkg.version.split('.');
-put('etc/cpe-agent/version', 0o644, `${pkg.version}\narch=${arch}\nbuilt=${day}\nimage=FW_${maj}_${min}_${patch}_${day}\n`);
+const version = values.version ?? pkg.version;
+if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`--version must be X.Y.Z, got ${version}`);
+const [maj, min, patch] = version.split('.');
+put('etc/cpe-agent/version', 0o644, `${version}\narch=${arch}\nbuilt=${day}\nimage=FW_${maj}_${min}_${patch}_${day}\n`);
 
 // every path in the stage, parents first
 const paths: string[] = [];

@@ -13,6 +13,7 @@ import { BoardRebooter } from '../../platform/reboot/board.ts';
 import type { SlotName } from '../../platform/types.ts';
 import { isAgentError } from '../errors.ts';
 import { readSlotNote, writeSlotNote } from '../../platform/slot-notes.ts';
+import { MAX_TRAILER, trailerInfo } from '../image/format.ts';
 import type { AgentPlatform, SlotContent } from './platform.ts';
 
 export interface BoardPlatformConfig {
@@ -23,6 +24,31 @@ export interface BoardPlatformConfig {
   reboot: { method: 'sysrq' | 'command'; command: string[] };
   /** tests: where sysrq is written */
   sysrqTrigger?: string;
+}
+
+/**
+ * Digests of a slot's bytes plus what its signature trailer says (version, signing time), read
+ * from the last MAX_TRAILER bytes as they stream by: a board's slot holds the whole firmware
+ * file, trailer included, so the running version is known even with no state (first boot).
+ */
+async function describe(src: AsyncIterable<Uint8Array>): Promise<SlotContent> {
+  let tail = new Uint8Array(0);
+  async function* pass(): AsyncGenerator<Uint8Array> {
+    for await (const c of src) {
+      if (c.length >= MAX_TRAILER) tail = c.slice(c.length - MAX_TRAILER);
+      else {
+        const t = new Uint8Array(Math.min(MAX_TRAILER, tail.length + c.length));
+        const keep = t.length - c.length;
+        t.set(tail.subarray(tail.length - keep), 0);
+        t.set(c, keep);
+        tail = t;
+      }
+      yield c;
+    }
+  }
+  const d = await digestStream(pass());
+  const signed = trailerInfo(tail, d.bytes);
+  return { size: d.bytes, md5: d.md5, sha256: d.sha256, ...(signed ? { signed } : {}) };
 }
 
 /**
@@ -66,14 +92,12 @@ export function openBoardAgentPlatform(cfg: BoardPlatformConfig, log: Logger, no
       if (info.unbootable) return null;
       const size = info.size ?? (await slots.capacity(slot));
       if (size === 0) return null;
-      const d = await digestStream(slots.read(slot, size));
-      return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+      return describe(slots.read(slot, size));
     },
     async digestSlot(slot: SlotName, size: number): Promise<SlotContent | null> {
       if (size <= 0 || size > (await slots.capacity(slot))) return null;
       try {
-        const d = await digestStream(slots.read(slot, size));
-        return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
+        return await describe(slots.read(slot, size));
       } catch (e) {
         if (isAgentError(e, 'SLOT_SHORT_READ')) return null;
         throw e;

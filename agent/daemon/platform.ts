@@ -8,8 +8,6 @@ import type { Logger } from '../log.ts';
 import type { BootEnv, Rebooter, SlotName, Slots } from '../../platform/types.ts';
 import type { PlatformRef } from '../state/schema.ts';
 import type { BootFacts } from './boot.ts';
-import { openBoardAgentPlatform } from './platform-board.ts';
-import { openSimAgentPlatform } from './platform-sim.ts';
 
 export interface SlotContent {
   size: number;
@@ -53,11 +51,14 @@ export interface AgentPlatform {
   installFactory(slot: SlotName): Promise<(SlotContent & { file: string; version: string | null }) | null>;
 }
 
-/** The backend the config names (platform.backend). `exit`: the sim reboot's process exit (tests). */
+/**
+ * The backend the config names (platform.backend); only that backend's modules are loaded.
+ * `exit`: the sim reboot's process exit (tests).
+ */
 export async function openAgentPlatform(config: AgentConfig, log: Logger, exit?: (code: number) => void): Promise<AgentPlatform> {
   const p = config.platform;
-  if (p.backend === 'board') return openBoardAgentPlatform(p.board, log, config.stateDir);
-  return openSimAgentPlatform(
+  if (p.backend === 'board') return (await import('./platform-board.ts')).openBoardAgentPlatform(p.board, log, config.stateDir);
+  return (await import('./platform-sim.ts')).openSimAgentPlatform(
     {
       dir: p.sim.dir ?? `${config.stateDir}/sim`,
       slotCapacity: p.sim.slotCapacity,

@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Lease } from './lease.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 

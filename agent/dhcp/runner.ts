@@ -129,7 +129,12 @@ export class DhcpRunner {
       arpCheck: o.arpCheck ?? true,
       seed: Math.floor(random() * 4294967296) >>> 0,
     });
-    await o.net.addBroadcastRoute(o.iface);
+    // The broadcast route (an `ip` child process) and the socket (dgram's first bind loads
+    // Node's cluster module) are set up side by side: both are on the way to the first DISCOVER.
+    const route = o.net.addBroadcastRoute(o.iface).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const handlers: DhcpSocketHandlers = {
       onMessage: (msg, from) => void this.dispatch({ type: 'packet', msg, from }),
       onMalformed: (e, from) => {
@@ -138,12 +143,20 @@ export class DhcpRunner {
       },
       onError: (e) => this.log.error({ code: e.code, reason: e.message }, 'socket error'),
     };
-    try {
-      this.transport = await (o.transport ?? ((h) => UdpDhcpSocket.open(h)))(handlers);
-    } catch (e) {
-      await o.net.removeBroadcastRoute(o.iface).catch(() => undefined);
-      throw e;
+    const opened = (o.transport ?? ((h) => UdpDhcpSocket.open(h)))(handlers).then(
+      (t) => ({ ok: true as const, t }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    const [routeErr, sock] = await Promise.all([route, opened]);
+    if (routeErr !== undefined) {
+      if (sock.ok) await sock.t.close();
+      throw routeErr;
     }
+    if (!sock.ok) {
+      await o.net.removeBroadcastRoute(o.iface).catch(() => undefined);
+      throw sock.e;
+    }
+    this.transport = sock.t;
     this.running = true;
     this.log.info({ vendorClass: o.vendorClass, mac: macToString(mac), remembered: remembered?.address }, 'DHCP client started');
     await this.dispatch(remembered ? { type: 'start', remembered } : { type: 'start' });

@@ -4,7 +4,7 @@
  * validated once, so the rest of the LEG never sees a bad value.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentError } from '../errors.ts';
 import { NO_KEY, ipKey } from './key-table.ts';
 

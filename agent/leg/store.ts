@@ -11,6 +11,9 @@
  * from the committed position and reproduces it.
  *
  * Schema versions live in PRAGMA user_version; MIGRATIONS[i] upgrades i → i+1.
+ * Version 2 adds mapping.ip_num (the address as an unsigned 32-bit number) with a partial
+ * index over the active mappings, and an index of the active mappings by subscriber: the SNMP
+ * tables (agent/snmp/leg-tables.ts) answer GETNEXT with one seek in those indexes.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
 import type { IpMapping, LogonOp, LogoutOp, StateView, SubscriberRecord } from './state.ts';
 import { ExpiryHeap } from './expiry-heap.ts';
-import { KeyTable, ipKey, macKey } from './key-table.ts';
+import { KeyTable, NO_KEY, ipKey, macKey } from './key-table.ts';
 
 export const DB_FILE = 'leg.sqlite';
 const LOCK_FILE = 'leg.lock';
@@ -47,6 +50,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX mapping_subscriber ON mapping(subscriber);
    CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
    CREATE TABLE position (source TEXT PRIMARY KEY, capture_id TEXT NOT NULL, idx INTEGER NOT NULL, time INTEGER NOT NULL) WITHOUT ROWID;`,
+  `ALTER TABLE mapping ADD COLUMN ip_num INTEGER NOT NULL DEFAULT -1;
+   UPDATE mapping SET ip_num = cpe_ip_num(ip);
+   CREATE INDEX mapping_active_ip_num ON mapping(ip_num) WHERE active = 1;
+   CREATE INDEX mapping_active_subscriber ON mapping(subscriber) WHERE active = 1;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -73,7 +80,14 @@ export function openDatabase(path: string): DatabaseSync {
   return db;
 }
 
+/** a.b.c.d → its unsigned 32-bit value; -1 when not an IPv4 address (sorts first, never served) */
+export function ipNum(ip: string): number {
+  const k = ipKey(ip);
+  return k === NO_KEY ? -1 : k;
+}
+
 function migrate(db: DatabaseSync, path: string): void {
+  db.function('cpe_ip_num', { deterministic: true }, (ip) => ipNum(String(ip)));
   const row = db.prepare('PRAGMA user_version').get();
   const version = Number(row?.user_version ?? 0);
   if (version > SCHEMA_VERSION) {
@@ -228,7 +242,7 @@ export class LegStore implements StateView {
     }
     this.stmt = {
       upMap: this.db.prepare(
-        `INSERT INTO mapping (ip, subscriber, chaddr, xid, lease_seconds, expires_at, updated_at, active, end_reason) VALUES (?,?,?,?,?,?,?,?,?)
+        `INSERT INTO mapping (ip, subscriber, chaddr, xid, lease_seconds, expires_at, updated_at, active, end_reason, ip_num) VALUES (?,?,?,?,?,?,?,?,?,?)
          ON CONFLICT(ip) DO UPDATE SET subscriber=excluded.subscriber, chaddr=excluded.chaddr, xid=excluded.xid, lease_seconds=excluded.lease_seconds,
            expires_at=excluded.expires_at, updated_at=excluded.updated_at, active=excluded.active, end_reason=excluded.end_reason`,
       ),
@@ -482,7 +496,7 @@ export class LegStore implements StateView {
         upSub.run(s.id, s.package, s.modem ? 1 : 0, s.lastXid, s.lastChaddr, s.createdAt, s.updatedAt);
       }
       for (const m of this.dirtyMaps) {
-        upMap.run(m.ip, m.subscriber, m.chaddr, m.xid, m.leaseSeconds, m.expiresAt, m.updatedAt, m.active ? 1 : 0, m.endReason);
+        upMap.run(m.ip, m.subscriber, m.chaddr, m.xid, m.leaseSeconds, m.expiresAt, m.updatedAt, m.active ? 1 : 0, m.endReason, ipNum(m.ip));
       }
       if (this.countersDirty) for (const [n, c] of this.counters) upCounter.run(n, c.value);
       for (const s of this.dirtyPositions) {

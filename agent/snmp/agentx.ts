@@ -54,6 +54,8 @@ export interface AgentxOptions {
   log: Logger;
   /** runs on each TestSet PDU's varbinds before the library tests them */
   beforeSet?: (varbinds: Varbind[]) => void;
+  /** runs for every new Subagent (one per session), before it connects */
+  onSubagent?: (sub: Subagent) => void;
   description?: string;
   callTimeoutMs?: number;
   pingIntervalMs?: number;
@@ -67,7 +69,7 @@ export function parseMaster(master: string): { host: string; port: number | stri
 }
 
 export class AgentxLink {
-  private readonly o: Required<Omit<AgentxOptions, 'beforeSet' | 'description'>> & Pick<AgentxOptions, 'beforeSet' | 'description'>;
+  private readonly o: Required<Omit<AgentxOptions, 'beforeSet' | 'description' | 'onSubagent'>> & Pick<AgentxOptions, 'beforeSet' | 'description' | 'onSubagent'>;
   private sub: Subagent | undefined;
   private closed = false;
   private backoff = 100;
@@ -116,6 +118,7 @@ export class AgentxLink {
     const { host, port } = parseMaster(this.o.master);
     const sub = snmp.createSubagent({ master: host, masterPort: port, mib: this.o.mib, ...(this.o.description ? { description: this.o.description } : {}) });
     this.sub = sub;
+    this.o.onSubagent?.(sub);
     const sock = sub.socket;
     // The library's handlers take one read as one PDU and throw on what they cannot parse.
     sock.removeAllListeners('data');

@@ -117,6 +117,8 @@ declare module 'net-snmp' {
     getAuthorizer(): Authorizer;
     close(cb?: () => void): void;
     setRequest(socket: DgramSocket, message: RequestMessage, rinfo: unknown): void;
+    /** GetNext/GetBulk: appends the varbind after `startOid`; returns the node found (agent/snmp/virtual.ts) */
+    addGetNextVarbind(varbinds: Array<{ oid: string; type: number; value: unknown; previousOid?: string }>, startOid: string): unknown;
   }
 
   export interface DgramLike {
@@ -169,6 +171,7 @@ declare module 'net-snmp' {
     ping(cb: (err: Error | null, pdu?: AgentXPduObject) => void): void;
     testSet(pdu: AgentXPduObject): void;
     sendResponse(pdu: AgentXPduObject, varbinds?: Varbind[]): void;
+    addGetNextVarbind(varbinds: Array<{ oid: string; type: number; value: unknown; previousOid?: string }>, startOid: string): unknown;
     getMib(): Mib;
   }
 
@@ -188,6 +191,8 @@ declare module 'net-snmp' {
   }
   export interface Session {
     get(oids: string[], cb: (err: Error | null, varbinds?: Varbind[]) => void): void;
+    getNext(oids: string[], cb: (err: Error | null, varbinds?: Varbind[]) => void): void;
+    getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds?: Varbind[] | Varbind[][]) => void): void;
     set(varbinds: Varbind[], cb: (err: Error | null, varbinds?: Varbind[]) => void): void;
     trap(oid: string, varbinds: Varbind[], cb: (err: Error | null) => void): void;
     inform(oid: string, varbinds: Varbind[], cb: (err: Error | null) => void): void;

@@ -49,7 +49,14 @@ export interface Notifier {
   close(): void;
 }
 
-export function createNotifier(cfg: SnmpConfig, status: () => StatusSnapshot, log: Logger): Notifier {
+/** Sessions to the configured managers (snmp.notify): `send` traps (v2c) or informs (v3) to each. */
+export interface Managers {
+  count: number;
+  send(oid: string, varbinds: Varbind[]): void;
+  close(): void;
+}
+
+export function openManagers(cfg: SnmpConfig, log: Logger): Managers {
   const sessions: Array<{ s: Session; v3: boolean; to: string }> = cfg.notify.map((n) => {
     const to = `${n.host}:${n.port}`;
     if (n.version === 'v3') {
@@ -74,18 +81,16 @@ export function createNotifier(cfg: SnmpConfig, status: () => StatusSnapshot, lo
   });
   for (const x of sessions) x.s.on('error', (e) => log.warn({ event: 'snmp.notify.error', to: x.to, error: e.message }, 'SNMP notification socket error'));
   return {
-    send(e) {
-      if (sessions.length === 0) return;
-      const n = notificationFor(e, status(), cfg.enterpriseOid);
-      if (!n) return;
+    count: sessions.length,
+    send(oid, varbinds) {
       for (const x of sessions) {
         const done = (err: Error | null): void => {
-          if (err) log.warn({ event: 'snmp.notify.failed', to: x.to, notification: n.oid, error: err.message }, `SNMP ${x.v3 ? 'inform' : 'trap'} to ${x.to} failed`);
-          else log.debug({ event: 'snmp.notify.sent', to: x.to, notification: n.oid }, `SNMP ${x.v3 ? 'inform' : 'trap'} sent`);
+          if (err) log.warn({ event: 'snmp.notify.failed', to: x.to, notification: oid, error: err.message }, `SNMP ${x.v3 ? 'inform' : 'trap'} to ${x.to} failed`);
+          else log.debug({ event: 'snmp.notify.sent', to: x.to, notification: oid }, `SNMP ${x.v3 ? 'inform' : 'trap'} sent`);
         };
         try {
-          if (x.v3) x.s.inform(n.oid, n.varbinds, done);
-          else x.s.trap(n.oid, n.varbinds, done);
+          if (x.v3) x.s.inform(oid, varbinds, done);
+          else x.s.trap(oid, varbinds, done);
         } catch (err) {
           done(err instanceof Error ? err : new Error(String(err)));
         }
@@ -94,5 +99,17 @@ export function createNotifier(cfg: SnmpConfig, status: () => StatusSnapshot, lo
     close() {
       for (const x of sessions) x.s.close();
     },
+  };
+}
+
+export function createNotifier(cfg: SnmpConfig, status: () => StatusSnapshot, log: Logger): Notifier {
+  const managers = openManagers(cfg, log);
+  return {
+    send(e) {
+      if (managers.count === 0) return;
+      const n = notificationFor(e, status(), cfg.enterpriseOid);
+      if (n) managers.send(n.oid, n.varbinds);
+    },
+    close: () => managers.close(),
   };
 }

@@ -46,6 +46,8 @@ function isThenable(v: unknown): v is PromiseLike<void> {
  * `digest()` hashes what is left, seals the sink and returns `finish()`'s result (idempotent).
  */
 abstract class StagedHashSink<D extends Md5Digest> implements ByteSink {
+  /** for error messages (not constructor.name: the device bundle is minified) */
+  protected abstract readonly kind: string;
   private readonly inner: ByteSink | undefined;
   protected readonly md5: Hash = createHash('md5');
   private readonly sha256: Hash | null;
@@ -70,7 +72,7 @@ abstract class StagedHashSink<D extends Md5Digest> implements ByteSink {
   }
 
   write(chunk: Uint8Array): Promise<void> | void {
-    if (this.finished) return Promise.reject(new Error(`${this.constructor.name}: write after digest()`));
+    if (this.finished) return Promise.reject(new Error(`${this.kind}: write after digest()`));
     let pending: Promise<void> | void;
     try {
       pending = this.inner?.write(chunk);
@@ -122,6 +124,7 @@ abstract class StagedHashSink<D extends Md5Digest> implements ByteSink {
 
 /** MD5 only: the stream check of an image (stage() records the SHA-256 on the read-back). */
 export class Md5Sink extends StagedHashSink<Md5Digest> {
+  protected readonly kind = 'Md5Sink';
   constructor(inner?: ByteSink) {
     super(inner, null);
   }
@@ -133,6 +136,7 @@ export class Md5Sink extends StagedHashSink<Md5Digest> {
 
 /** MD5 and SHA-256. */
 export class HashingSink extends StagedHashSink<Digests> {
+  protected readonly kind = 'HashingSink';
   private readonly sha: Hash;
 
   constructor(inner?: ByteSink) {

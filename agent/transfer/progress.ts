@@ -3,7 +3,6 @@
  * argument) and a renderer that shows a cli-progress bar on a TTY and periodic log lines
  * otherwise (daemons, CI, serial consoles).
  */
-import cliProgress from 'cli-progress';
 import type { Logger } from '../log.ts';
 import type { TransferProgress } from './types.ts';
 
@@ -87,36 +86,34 @@ export function createProgressRenderer(opts: {
   now?: () => number;
 }): ProgressRenderer {
   const stream = opts.stream ?? process.stderr;
-  if (stream.isTTY) return barRenderer(opts.label, stream);
+  if (stream.isTTY) return deferredBar(opts.label, stream);
   return logRenderer(opts.label, opts.log, opts.intervalMs ?? 5000, opts.now ?? Date.now);
 }
 
-function barRenderer(label: string, stream: NodeJS.WritableStream): ProgressRenderer {
-  const bar = new cliProgress.SingleBar(
-    {
-      stream,
-      format: `${label} [{bar}] {percentage}% | {done} / {size} | {speed}/s | ETA {eta_formatted}`,
-      hideCursor: true,
-      clearOnComplete: false,
-      fps: 5,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
+/**
+ * The TTY bar, loaded on first use (cli-progress is not kept in a daemon that never has a TTY):
+ * updates before the module is loaded keep only the latest value.
+ */
+function deferredBar(label: string, stream: NodeJS.WritableStream): ProgressRenderer {
+  let bar: ProgressRenderer | undefined;
+  let latest: TransferProgress | undefined;
+  let finished = false;
+  void import('./progress-bar.ts').then((m) => {
+    bar = m.barRenderer(label, stream);
+    if (latest) bar.update(latest);
+    if (finished) bar.done();
+  });
   return {
     update(p) {
-      const payload = { done: formatBytes(p.bytes), size: p.total === undefined ? '?' : formatBytes(p.total), speed: formatBytes(p.rate) };
-      if (!started) {
-        bar.start(p.total ?? 0, p.bytes, payload);
-        started = true;
-      } else {
-        if (p.total !== undefined && p.total !== bar.getTotal()) bar.setTotal(p.total);
-        bar.update(p.bytes, payload);
-      }
+      if (bar) bar.update(p);
+      else latest = p;
     },
     done(p) {
-      if (p) this.update(p);
-      if (started) bar.stop();
+      if (bar) bar.done(p);
+      else {
+        if (p) latest = p;
+        finished = true;
+      }
     },
   };
 }

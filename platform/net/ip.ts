@@ -232,7 +232,12 @@ export class IpNet implements NetConfigurator {
     return r;
   }
 
+  /**
+   * Before the first DISCOVER: the link up (a freshly booted board's NIC is down, and a route
+   * cannot be added on a down link: found in the QEMU modem), then the broadcast host route.
+   */
   async addBroadcastRoute(iface: string): Promise<void> {
+    await this.ip(['link', 'set', 'dev', checkIface(iface), 'up']);
     await this.ip(['route', 'replace', BROADCAST_HOST, 'dev', checkIface(iface)]);
   }
 

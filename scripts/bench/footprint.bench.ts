@@ -8,7 +8,8 @@
  *   start-up to the first DISCOVER on the wire   ≤ 2.5 × `node -e 0`
  *   DISCOVER → BOUND, whole process              ≤ 2.5 × udhcpc (no ARP check on either side)
  * RSS is VmRSS (idle, 2 s after "up to date") and VmHWM (peak) from /proc, each form started
- * with its binaries evicted from the page cache; times are medians.
+ * with its binaries evicted from the page cache; times are medians of RUNS rounds, each round
+ * running every form, udhcpc and `node -e 0` once (interleaved: load hits them alike).
  * Needs `make bundle` first. Run: node scripts/bench/footprint.bench.ts [runs]
  * FOOTPRINT_FLAGS='--a;--b --c' adds node + bundle forms with those V8 flags;
  * FOOTPRINT_IDLE_ONLY=1 measures idle RSS only (for choosing flags).
@@ -32,6 +33,10 @@ const SEA = join(ROOT, 'dist', 'sea', ARCH);
 const RUNS = Number(process.argv[2] ?? 10);
 const MiB = 1024 * 1024;
 const VC = 'FS-0900E';
+const SNMP_COMMUNITY = 'fp-bench-ro';
+/** SNMP on vs off: interleaved pairs of the shipped form, and bulk walks before the second reading */
+const SNMP_ROUNDS = Number(process.env.FOOTPRINT_SNMP_ROUNDS ?? 3);
+const SNMP_WALKS = 500;
 if (!existsSync(join(SEA, 'cpe-agent'))) throw new Error(`${SEA}/cpe-agent missing: run make bundle first`);
 const FLAGS = (await readFile(join(SEA, 'cpe-agent.sh'), 'utf8')).match(/"\$here\/node" (.*) "\$here\/cpe-agent.cjs"/)?.[1] ?? '';
 
@@ -98,23 +103,23 @@ const big = pseudoRandomImage(8, 256 * MiB);
 const ftp = { user: 'fpbench', password: 'Fp-bench-0414' };
 const upToDate = { protocol: 'ftp' as const, server: '198.18.24.1', ...ftp, softwareFile: factoryFile, softwareMd5: md5Hex(factory), flags: 0, unknown: [] };
 const upgrade = { ...upToDate, softwareFile: bigFile, softwareMd5: md5Hex(big) };
-const lab = await startUpgradeLab({ prefix: 'cpfp', subnet: '198.18.24', classes: { [VC]: upToDate }, files: { [factoryFile]: factory, [bigFile]: big }, ftp, leaseSeconds: 600 });
+const lab = await startUpgradeLab({ prefix: 'cpfp', subnet: '198.18.24', classes: { [VC]: upToDate }, files: { [factoryFile]: factory, [bigFile]: big }, ftp, leaseSeconds: 600, clients: 2 });
 const tmp = await mkdtemp(join(tmpdir(), 'cpfp-'));
 const children = new Set<ChildProcess>();
 try {
   const ns = lab.clientNs[0] ?? '';
   const inNs = (argv: string[]): string[] => ['ip', 'netns', 'exec', ns, ...argv];
   await writeFile(join(tmp, factoryFile), factory);
-  const flush = (): Promise<unknown> => lab.netns.exec(ns, ['sh', '-c', 'ip addr flush dev wan0; ip route flush dev wan0']);
+  const flush = (where = ns): Promise<unknown> => lab.netns.exec(where, ['sh', '-c', 'ip addr flush dev wan0; ip route flush dev wan0']);
 
   /** a daemon of one form on a fresh state dir; resolves when `status` reports `want` */
-  const daemon = async (form: { argv: string[] }, tag: string, want: string): Promise<{ child: ChildProcess; pid: number; stop: () => Promise<void> }> => {
+  const daemon = async (form: { argv: string[] }, tag: string, want: string, snmpPort?: number, where = ns): Promise<{ child: ChildProcess; pid: number; stop: () => Promise<void> }> => {
     const dir = join(tmp, tag);
     await mkdir(dir, { recursive: true });
     const config = join(dir, 'config.json');
-    await writeFile(config, JSON.stringify({ iface: 'wan0', vendorClass: VC, stateDir: join(dir, 'state'), log: { format: 'json', level: 'warn' }, platform: { backend: 'sim', sim: { dir: join(dir, 'sim'), slotCapacity: 300 * MiB, factoryImage: join(tmp, factoryFile) } }, net: { backend: 'ip', resolvConf: join(dir, 'resolv.conf') }, dhcp: { arpCheck: false } }));
-    await flush();
-    const child = spawn('ip', ['netns', 'exec', ns, ...form.argv, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await writeFile(config, JSON.stringify({ iface: 'wan0', vendorClass: VC, stateDir: join(dir, 'state'), log: { format: 'json', level: 'warn' }, platform: { backend: 'sim', sim: { dir: join(dir, 'sim'), slotCapacity: 300 * MiB, factoryImage: join(tmp, factoryFile) } }, net: { backend: 'ip', resolvConf: join(dir, 'resolv.conf') }, dhcp: { arpCheck: false }, ...(snmpPort ? { snmp: { listen: { address: '127.0.0.1', port: snmpPort }, community: { read: SNMP_COMMUNITY } } } : {}) }));
+    await flush(where);
+    const child = spawn('ip', ['netns', 'exec', where, ...form.argv, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
     children.add(child);
     const pid = child.pid ?? 0;
     const status = async (): Promise<string> => {
@@ -168,7 +173,7 @@ try {
   const nodeE0: number[] = [];
   const udhcpc: number[] = [];
   const starts: { form: string; start: number }[] = [];
-  const rows: { form: string; idle: Mem; peak: Mem; bound: number[]; upgradeS: number }[] = [];
+  const rows: { form: string; argv: string[]; idle: Mem; peak: Mem; bound: number[]; upgradeS: number }[] = [];
   for (const form of FORMS) {
     await uncache(BINARIES);
     const idleD = await daemon(form, `idle-${rows.length}`, 'up-to-date');
@@ -186,58 +191,91 @@ try {
     const peak = await mem(up.pid);
     await up.stop();
     await lab.setOffers({ [VC]: upToDate });
-    const bound: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
+    rows.push({ form: form.name, argv: form.argv, idle, peak, bound: [], upgradeS });
+  }
+  // times: the forms, udhcpc and `node -e 0` interleaved in every round (load from other jobs
+  // hits all of them alike)
+  for (let i = 0; i < RUNS && !IDLE_ONLY; i++) {
+    for (const r of rows) {
       await flush();
-      const a = await timed(inNs([...form.argv, 'dhcp', '--iface', 'wan0', '--vendor-class', VC, '--once', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv')]));
-      if (a.code !== 0) throw new Error(`${form.name}: dhcp failed: ${a.stderr}`);
-      bound.push(a.ms);
-      starts.push({ form: form.name, start: a.start });
-      if (rows.length === 0) {
-        await flush();
-        const b = await timed(inNs(['busybox', 'udhcpc', '-i', 'wan0', '-V', VC, '-q', '-n', '-f', '-t', '5', '-s', script]));
-        if (b.code !== 0) throw new Error(`udhcpc failed: ${b.stderr}`);
-        udhcpc.push(b.ms);
-        nodeE0.push((await timed(inNs([join(SEA, 'node'), '-e', '0']))).ms);
-      }
+      const a = await timed(inNs([...r.argv, 'dhcp', '--iface', 'wan0', '--vendor-class', VC, '--once', '--no-arp-check', '--resolv-conf', join(tmp, 'resolv')]));
+      if (a.code !== 0) throw new Error(`${r.form}: dhcp failed: ${a.stderr}`);
+      r.bound.push(a.ms);
+      starts.push({ form: r.form, start: a.start });
     }
-    rows.push({ form: form.name, idle, peak, bound, upgradeS });
+    await flush();
+    const b = await timed(inNs(['busybox', 'udhcpc', '-i', 'wan0', '-V', VC, '-q', '-n', '-f', '-t', '5', '-s', script]));
+    if (b.code !== 0) throw new Error(`udhcpc failed: ${b.stderr}`);
+    udhcpc.push(b.ms);
+    nodeE0.push((await timed(inNs([join(SEA, 'node'), '-e', '0']))).ms);
+  }
+  // SNMP on vs off (the shipped form, the SEA): idle, then after SNMP_WALKS bulk walks (half our
+  // subtree, half the system group) by snmpbulkwalk in the namespace; the off daemon idles meanwhile
+  const snmpRows: { idleOn: number; idleOff: number; walkedOn: number; walkedOff: number; restOn: number; restOff: number }[] = [];
+  const shipped = FORMS.find((f) => f.name.startsWith('single executable'));
+  for (let i = 0; i < SNMP_ROUNDS && shipped && !IDLE_ONLY; i++) {
+    const port = 16100 + i;
+    const on = await daemon(shipped, `snmp-on-${i}`, 'up-to-date', port);
+    const off = await daemon(shipped, `snmp-off-${i}`, 'up-to-date', undefined, lab.clientNs[1]);
+    await new Promise((r) => setTimeout(r, 2000));
+    const [idleOn, idleOff] = [(await mem(on.pid)).rss, (await mem(off.pid)).rss];
+    const walk = (oid: string): string => `for i in $(seq ${SNMP_WALKS / 2}); do snmpbulkwalk -v2c -c ${SNMP_COMMUNITY} -Cr25 -On 127.0.0.1:${port} ${oid} >/dev/null || exit 1; done`;
+    const w = await lab.netns.exec(ns, ['sh', '-c', `${walk('1.3.6.1.4.1.32473.1.1')} && ${walk('1.3.6.1.2.1.1')}`], { allowFail: true });
+    if (w.code !== 0) throw new Error(`snmp walks failed: ${w.stderr}`);
+    await new Promise((r) => setTimeout(r, 2000));
+    const [walkedOn, walkedOff] = [(await mem(on.pid)).rss, (await mem(off.pid)).rss];
+    // at rest: V8's memory reducer collects and shrinks the heap some 8 s after the allocation stops
+    await new Promise((r) => setTimeout(r, 12_000));
+    const [restOn, restOff] = [(await mem(on.pid)).rss, (await mem(off.pid)).rss];
+    await on.stop();
+    await off.stop();
+    snmpRows.push({ idleOn, idleOff, walkedOn, walkedOff, restOn, restOff });
   }
   await new Promise((r) => setTimeout(r, 300));
   dump.kill('SIGINT');
-  if (IDLE_ONLY) process.exit(0);
   await new Promise((r) => dump.once('exit', r));
+  // (IDLE_ONLY: nothing more to report; the lab is stopped in finally either way)
+  if (!IDLE_ONLY) {
+    // first DISCOVER on the wire after each agent start
+    const discovers: number[] = [];
+    for (const p of dhcpPackets(readCapture(await readFile(pcap)).records)) {
+      if (p.message && messageType(p.message) === MessageType.DISCOVER) discovers.push(p.time);
+    }
+    const firstDiscover = (form: string): number[] =>
+      starts
+        .filter((s) => s.form === form)
+        .map((s) => (discovers.find((t) => t >= s.start) ?? NaN) - s.start)
+        .filter((x) => Number.isFinite(x));
 
-  // first DISCOVER on the wire after each agent start
-  const discovers: number[] = [];
-  for (const p of dhcpPackets(readCapture(await readFile(pcap)).records)) {
-    if (p.message && messageType(p.message) === MessageType.DISCOVER) discovers.push(p.time);
+    const e0 = median(nodeE0);
+    const u = median(udhcpc);
+    const f1 = (n: number): string => n.toFixed(1);
+    const out: string[] = [];
+    out.push(`runs: ${RUNS}; ${ARCH}; bare node idle ${f1(bareMem.rss)} MiB (anon ${f1(bareMem.anon)}, file ${f1(bareMem.file)}); node -e 0 ${f1(e0)} ms; udhcpc DISCOVER→BOUND ${f1(u)} ms`);
+    out.push(`${'form'.padEnd(60)} ${'idle MiB'.padStart(9)} ${'(anon/file)'.padStart(12)} ${'peak 256M'.padStart(10)} ${'→DISCOVER ms'.padStart(13)} ${'→BOUND ms'.padStart(10)} ${'upgrade s'.padStart(10)}`);
+    for (const r of rows) {
+      const d = median(firstDiscover(r.form));
+      out.push(
+        `${r.form.padEnd(60)} ${f1(r.idle.rss).padStart(9)} ${`${f1(r.idle.anon)}/${f1(r.idle.file)}`.padStart(12)} ${f1(r.peak.hwm).padStart(10)} ${f1(d).padStart(13)} ${f1(median(r.bound)).padStart(10)} ${f1(r.upgradeS).padStart(10)}`,
+      );
+      out.push(
+        `  goals: idle ${f1(r.idle.rss - bareMem.rss)} MiB over bare node (≤ 8: ${r.idle.rss - bareMem.rss <= 8 ? 'met' : 'NOT met'}); ` +
+          `peak ${f1(r.peak.hwm - r.idle.rss)} over idle (≤ 16: ${r.peak.hwm - r.idle.rss <= 16 ? 'met' : 'NOT met'}); ` +
+          `start-up ${(d / e0).toFixed(2)}× node -e 0 (≤ 2.5: ${d / e0 <= 2.5 ? 'met' : 'NOT met'}); ` +
+          `DISCOVER→BOUND ${(median(r.bound) / u).toFixed(2)}× udhcpc (≤ 2.5: ${median(r.bound) / u <= 2.5 ? 'met' : 'NOT met'})`,
+      );
+    }
+    if (snmpRows.length > 0) {
+      const m = (k: 'idleOn' | 'idleOff' | 'walkedOn' | 'walkedOff' | 'restOn' | 'restOff'): number => median(snmpRows.map((r) => r[k]));
+      const [dIdle, dWalked, dRest] = [m('idleOn') - m('idleOff'), m('walkedOn') - m('walkedOff'), m('restOn') - m('restOff')];
+      out.push(
+        `SNMP (single executable, median of ${snmpRows.length} interleaved pairs): idle on ${f1(m('idleOn'))} / off ${f1(m('idleOff'))} MiB (+${f1(dIdle)}: ≤ 4 ${dIdle <= 4 ? 'met' : 'NOT met'}); ` +
+          `2 s after ${SNMP_WALKS} bulk walks on ${f1(m('walkedOn'))} / off ${f1(m('walkedOff'))} MiB (+${f1(dWalked)}: ≤ 4 ${dWalked <= 4 ? 'met' : 'NOT met'}); ` +
+          `14 s after on ${f1(m('restOn'))} / off ${f1(m('restOff'))} MiB (+${f1(dRest)}: ≤ 4 ${dRest <= 4 ? 'met' : 'NOT met'})`,
+      );
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
   }
-  const firstDiscover = (form: string): number[] =>
-    starts
-      .filter((s) => s.form === form)
-      .map((s) => (discovers.find((t) => t >= s.start) ?? NaN) - s.start)
-      .filter((x) => Number.isFinite(x));
-
-  const e0 = median(nodeE0);
-  const u = median(udhcpc);
-  const f1 = (n: number): string => n.toFixed(1);
-  const out: string[] = [];
-  out.push(`runs: ${RUNS}; ${ARCH}; bare node idle ${f1(bareMem.rss)} MiB (anon ${f1(bareMem.anon)}, file ${f1(bareMem.file)}); node -e 0 ${f1(e0)} ms; udhcpc DISCOVER→BOUND ${f1(u)} ms`);
-  out.push(`${'form'.padEnd(60)} ${'idle MiB'.padStart(9)} ${'(anon/file)'.padStart(12)} ${'peak 256M'.padStart(10)} ${'→DISCOVER ms'.padStart(13)} ${'→BOUND ms'.padStart(10)} ${'upgrade s'.padStart(10)}`);
-  for (const r of rows) {
-    const d = median(firstDiscover(r.form));
-    out.push(
-      `${r.form.padEnd(60)} ${f1(r.idle.rss).padStart(9)} ${`${f1(r.idle.anon)}/${f1(r.idle.file)}`.padStart(12)} ${f1(r.peak.hwm).padStart(10)} ${f1(d).padStart(13)} ${f1(median(r.bound)).padStart(10)} ${f1(r.upgradeS).padStart(10)}`,
-    );
-    out.push(
-      `  goals: idle ${f1(r.idle.rss - bareMem.rss)} MiB over bare node (≤ 8: ${r.idle.rss - bareMem.rss <= 8 ? 'met' : 'NOT met'}); ` +
-        `peak ${f1(r.peak.hwm - r.idle.rss)} over idle (≤ 16: ${r.peak.hwm - r.idle.rss <= 16 ? 'met' : 'NOT met'}); ` +
-        `start-up ${(d / e0).toFixed(2)}× node -e 0 (≤ 2.5: ${d / e0 <= 2.5 ? 'met' : 'NOT met'}); ` +
-        `DISCOVER→BOUND ${(median(r.bound) / u).toFixed(2)}× udhcpc (≤ 2.5: ${median(r.bound) / u <= 2.5 ? 'met' : 'NOT met'})`,
-    );
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
 } finally {
   for (const c of children) c.kill('SIGKILL');
   await rm(tmp, { recursive: true, force: true });

@@ -3,10 +3,12 @@
  * daemon whose status model is a staged-upgrade example, on 127.0.0.1:PORT.
  *   node scripts/bench/snmp-agent.ts PORT on|off
  * `off` loads the status model but not agent/snmp (the RSS baseline). Prints "ready" and
- * answers "rss" on stdin with its resident set size in KiB.
+ * answers "rss" on stdin with its resident set size in KiB, "stats" with memoryUsage() and
+ * the V8 heap spaces (KiB: size, used) as one JSON line.
  */
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { buildStatus, type StatusSnapshot } from '../../agent/status/model.ts';
 import { emptyState } from '../../agent/state/store.ts';
 import { configSchema } from '../../agent/config/schema.ts';
@@ -45,7 +47,9 @@ const rssKiB = (): number => {
 };
 void main();
 createInterface({ input: process.stdin }).on('line', (l) => {
-  if (l === 'rss') {
+  if (l === 'stats') {
+    process.stdout.write(JSON.stringify({ m: process.memoryUsage(), s: getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size >> 10, x.space_used_size >> 10]) }) + '\n');
+  } else if (l === 'rss') {
     globalThis.gc?.();
     process.stdout.write(`${rssKiB()}\n`);
   } else if (l === 'exit') process.exit(0);

@@ -17,6 +17,10 @@
 if test -z "${devtype}"; then setenv devtype virtio; setenv devnum 0; fi
 setenv cpe_size 4000
 setenv cpe_dsize 3ffb
+# a gzip-compressed /boot/Image is loaded at kernel_addr_r and inflated by booti to
+# kernel_comp_addr_r (kernel_comp_size = the loaded file's size; unused for a plain Image):
+# 0x48000000, above the initramfs at ramdisk_addr_r (0x44000000, < 64 MiB) and below the env scratch
+setenv kernel_comp_addr_r 0x48000000
 # memory: copy 1 at 0x4f000000, copy 2 at 0x4f010000, the copy written at 0x4f020000,
 # CRC scratch at 0x4f030000 (between the initramfs and U-Boot's relocated self)
 setenv cpe_vars boot_slot upgrade_available bootcount bootlimit bootable_A bootable_B image_size_A image_size_B fallback_from
@@ -100,7 +104,7 @@ for cpe_s in ${boot_slot} ${cpe_other}; do
     if test ${cpe_s} = B; then setenv cpe_part 3; if test "${bootable_B}" = 0; then setenv cpe_ok 0; fi; fi
     if test ${cpe_ok} = 0; then
       echo "cpe: slot ${cpe_s} is marked not bootable"
-    elif ext4load ${devtype} ${devnum}:${cpe_part} ${kernel_addr_r} /boot/Image && ext4load ${devtype} ${devnum}:${cpe_part} ${ramdisk_addr_r} /boot/initrd.img; then
+    elif ext4load ${devtype} ${devnum}:${cpe_part} ${kernel_addr_r} /boot/Image && setenv kernel_comp_size ${filesize} && ext4load ${devtype} ${devnum}:${cpe_part} ${ramdisk_addr_r} /boot/initrd.img; then
       setenv cpe_loaded ${cpe_s}
       setenv cpe_rdsize ${filesize}
     else

@@ -7,8 +7,12 @@
 set -euo pipefail
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
-WANT=(virtio_pci virtio_blk virtio_net ext4 vfat nls_cp437 nls_ascii nls_iso8859-1 squashfs)
-if [ -s "$out/Image" ] && [ -s "$out/release" ]; then exit 0; fi
+# crc32c_generic: ext4's metadata checksums ask the crypto API for crc32c (not a module
+# dependency, so depmod would not pull it in; without it a mke2fs-default ext4 cannot be mounted)
+WANT=(virtio_pci virtio_blk virtio_net ext4 vfat nls_cp437 nls_ascii nls_iso8859-1 squashfs crc32c_generic)
+# cached: rebuilt only when the module list changed (OUT/want); progress goes to stderr so
+# callers can keep their stdout strict
+if [ -s "$out/Image" ] && [ -s "$out/release" ] && [ "$(cat "$out/want" 2>/dev/null)" = "${WANT[*]}" ]; then exit 0; fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pkg=$("$here/apt-arm64.sh" "$tmp/debs" linux-image-arm64)
 dpkg-deb -x "$tmp"/debs/"$pkg"_*.deb "$tmp/x"
@@ -37,4 +41,5 @@ cp "$tmp/x/lib/modules/$rel"/modules.{order,builtin,builtin.modinfo} "$out/modul
 depmod -b "$out/modules" "$rel"
 cp "$tmp/x/boot/vmlinuz-$rel" "$out/Image"
 echo "$rel" > "$out/release"
-echo "kernel.sh: $rel, $(du -sh "$out/Image" | cut -f1) Image, ${#need[@]} modules"
+echo "${WANT[*]}" > "$out/want"
+echo >&2 "kernel.sh: $rel, $(du -sh "$out/Image" | cut -f1) Image, ${#need[@]} modules"

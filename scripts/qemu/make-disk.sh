@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
-# `make qemu-disk`: the QEMU modem's disk with version 1 in slot A and slot B empty.
-#   scripts/qemu/make-disk.sh OUT_DIR [ROOTFS]
-# ROOTFS: an initramfs (cpio, .gz or .xz) for the slot, e.g. the bundle's
-# dist/rootfs-arm64.cpio.xz; without it, the busybox mini rootfs (mini-rootfs.sh, role good).
-# Writes OUT_DIR/kernel/ (cached), OUT_DIR/slot-v1.ext4 (the firmware image of one slot),
-# OUT_DIR/disk.img.
+# `make qemu-disk`: the QEMU modem's disk as it leaves the factory: slot A = a firmware image,
+# slot B empty, an empty data partition (the agent's state).
+#   scripts/qemu/make-disk.sh OUT_DIR FIRMWARE.bin
+# FIRMWARE.bin: `make firmware` output (scripts/qemu/firmware.sh), written whole (ext4 + its
+# signature trailer) to p2; image_size_A = its length, so the agent reads its MD5 and, from the
+# trailer, its version. Writes OUT_DIR/disk.img.
 set -euo pipefail
-out=$1 rootfs=${2:-}
+out=$1 fw=$2
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
-"$here/kernel.sh" "$out/kernel"
-if [ -z "$rootfs" ]; then
-  rootfs=$out/mini-v1.cpio.gz
-  "$here/mini-rootfs.sh" "$rootfs" "$out/kernel" 1 good
-fi
-"$here/slot-image.sh" "$out/slot-v1.ext4" "$out/kernel" "$rootfs" 1
-"$here/disk.sh" "$out/disk.img" "$out/slot-v1.ext4"
+"$here/disk.sh" "$out/disk.img" "$fw"

@@ -15,6 +15,8 @@ import { openAgentPlatform } from '../../agent/daemon/platform.ts';
 import { stage } from '../../agent/upgrade/stage.ts';
 import type { Fetcher, TransferRequest } from '../../agent/transfer/types.ts';
 import { UBootEnvStore } from '../../platform/uboot/env-store.ts';
+import { buildTrailer } from '../../agent/image/sign.ts';
+import { generateKeyPair, parsePrivateKey } from '../../agent/image/keys.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cpe-board-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -115,13 +117,32 @@ describe('board platform (config platform.backend = board)', () => {
     // no recorded length: the whole partition is described (the agent starts, version unknown)
     expect(await b.platform.inspectSlot('A')).toMatchObject({ size: CAP });
   });
+
+  it('a slot holding a signed firmware file (factory disk, first boot): inspectSlot reads its version from the trailer', async () => {
+    const b = await board();
+    const payload = randomBytes(3 * 1024 * 1024 + 123); // several read chunks: the tail spans a chunk boundary
+    const key = parsePrivateKey(generateKeyPair().privatePem);
+    const { trailer } = buildTrailer({ payloadLength: payload.length, payloadSha256: createHash('sha256').update(payload).digest('hex'), version: '1.4.2', models: ['FS-0900E'], signedAt: 1_700_000_000, signers: [{ role: 'manufacturer', key }] });
+    const image = Buffer.concat([payload, trailer]);
+    writeFileSync(b.dev.A, image);
+    truncateSync(b.dev.A, 8 * 1024 * 1024);
+    const cur = await b.store.read();
+    await b.store.write({ ...(cur?.vars ?? {}), image_size_A: String(image.length) }, cur);
+    expect(await b.platform.inspectSlot('A')).toEqual({ size: image.length, md5: md5(image), sha256: createHash('sha256').update(image).digest('hex'), signed: { version: '1.4.2', signedAt: 1_700_000_000 } });
+    // an unsigned image: no version from it
+    const cur2 = await b.store.read();
+    await b.store.write({ ...(cur2?.vars ?? {}), image_size_A: String(payload.length) }, cur2);
+    expect((await b.platform.inspectSlot('A'))?.signed).toBeUndefined();
+  });
 });
 
-describe('the QEMU modem config (scripts/qemu/cpe-agent.board.json)', () => {
+describe('the QEMU modem board config (platform/boards/qemu-arm64/cpe-agent.json)', () => {
   it('is valid and names the disk of scripts/qemu/disk.sh', () => {
-    const c = loadConfig({ file: new URL('../../scripts/qemu/cpe-agent.board.json', import.meta.url).pathname });
+    const c = loadConfig({ file: new URL('../../platform/boards/qemu-arm64/cpe-agent.json', import.meta.url).pathname });
     expect(c.platform.backend).toBe('board');
     expect(c.platform.board.slots).toEqual({ A: '/dev/vda2', B: '/dev/vda3' });
     expect(c.platform.board.env.copies.map((x) => x.path)).toEqual(['/boot/uboot.env', '/boot/uboot-redund.env']);
+    expect(c.stateDir).toBe('/var/lib/cpe-agent'); // the data partition p4 (rootfs/etc/init.d/board)
+    expect(c.snmp).toBeUndefined(); // no lab communities in the shipped config
   });
 });

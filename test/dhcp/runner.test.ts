@@ -14,7 +14,7 @@ import { MessageType, Opt, type DhcpMessage } from '../../agent/dhcp/message.ts'
 import type { Lease } from '../../agent/dhcp/lease.ts';
 import { DryRunNet } from '../../platform/net/dry-run.ts';
 import { createLogger, silentLogger } from '../../agent/log.ts';
-import { isAgentError } from '../../agent/errors.ts';
+import { AgentError, isAgentError } from '../../agent/errors.ts';
 import { ipv4ToString } from '../../agent/util/bytes.ts';
 import { SERVER, reply } from './client-helpers.ts';
 
@@ -285,6 +285,27 @@ describe('DhcpRunner', () => {
       await expect(runner.start()).rejects.toSatisfy((e: unknown) => isAgentError(e, 'DHCP_VENDOR_CLASS_INVALID'));
       expect(net.calls).toEqual([]);
     }
+  });
+
+  it('broadcast route and socket are set up side by side; a failure of either leaves neither behind', async () => {
+    // the route fails: the socket that opened meanwhile is closed, the route error is thrown
+    const closed: string[] = [];
+    const failingRoute = setup({
+      transport: async () => ({ send: async () => undefined, close: async () => void closed.push('socket') }),
+    });
+    failingRoute.net.addBroadcastRoute = async () => {
+      throw new AgentError('NET_COMMAND_FAILED', 'ip route replace failed');
+    };
+    await expect(failingRoute.runner.start()).rejects.toSatisfy((e: unknown) => isAgentError(e, 'NET_COMMAND_FAILED'));
+    expect(closed).toEqual(['socket']);
+    // the socket fails: the route added meanwhile is removed, the socket error is thrown
+    const failingSocket = setup({
+      transport: async () => {
+        throw new AgentError('DHCP_SOCKET', 'port 68 in use');
+      },
+    });
+    await expect(failingSocket.runner.start()).rejects.toSatisfy((e: unknown) => isAgentError(e, 'DHCP_SOCKET'));
+    expect(failingSocket.net.ops()).toEqual(['addBroadcastRoute', 'removeBroadcastRoute']);
   });
 
   it('a missing interface is a typed error, not a crash', async () => {

@@ -6,7 +6,8 @@
  * Builds dist/sea/<arch> when it is missing or older than the bundle or scripts/bundle.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
@@ -56,4 +57,27 @@ describeLab('make bundle: single executable for x64 and arm64', ['llvm-strip', '
       }, 120_000);
     }
   }
+
+  it('x64: leg leaves the device V8 flags (16 MiB old space, lite mode): 50,000 subscribers replay through the SEA and the launcher', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leg-flags-'));
+    try {
+      const pcap = join(dir, 'big.pcap');
+      const g = spawnSync(process.execPath, [join(root, 'scripts/bench/gen-dhcp-capture.ts'), pcap, '200000', '50000'], { encoding: 'utf8' });
+      expect(g.status, g.stderr).toBe(0);
+      const args = ['leg', 'replay', pcap, '--cable', '--default-package', 'basic', '--json'];
+      const replay = (file: string, env: NodeJS.ProcessEnv) =>
+        spawnSync(join(root, 'dist/sea/x64', file), args, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, ...env } });
+      // the capture is big enough to matter: under the device flags (relaunch suppressed) the heap runs out
+      const device = replay('cpe-agent', { CPE_AGENT_SERVER_FLAGS: '1' });
+      expect(device.status).not.toBe(0);
+      for (const file of ['cpe-agent', 'cpe-agent.sh']) {
+        const r = replay(file, {});
+        expect(r.status, r.stderr.slice(-2000)).toBe(0);
+        expect(r.stdout.trim().split('\n').filter((l) => l.includes('"logon"')).length).toBeGreaterThanOrEqual(50000);
+        expect(r.stderr).not.toContain('Code cache data rejected');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

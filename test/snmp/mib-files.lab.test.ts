@@ -9,6 +9,8 @@ import { describeLab } from '../helpers/prereq.ts';
 import { snmpTools, type SnmpTools } from '../../scripts/lab/snmp-tools.ts';
 import { currentVersionObject, enterpriseObjects, resetObject, systemObjects } from '../../agent/snmp/objects.ts';
 import { NOTIFICATIONS } from '../../agent/snmp/notify.ts';
+import { LEG_OBJECTS } from '../../agent/snmp/leg-tables.ts';
+import { LEG_NOTIFICATIONS } from '../../agent/snmp/leg-notify.ts';
 
 const MIBS = new URL('../../mibs/', import.meta.url).pathname;
 let t: SnmpTools;
@@ -38,9 +40,19 @@ describeLab('MIB files (smilint, snmptranslate)', ['smilint', 'snmptranslate'], 
     expect(n.trim().split(/\n+/)).toEqual([...Object.values(NOTIFICATIONS).map((i) => `.1.3.6.1.4.1.32473.1.4.0.${i}`), '.1.3.6.1.4.1.32473.1.2.1', '.1.3.6.1.4.1.32473.1.1.4.1']);
   });
 
-  it('every OBJECT-TYPE in CPE-AGENT-MIB is served by the agent (and nothing else)', () => {
+  it('snmptranslate resolves the LEG objects (cpeLeg) and notifications to the OIDs the LEG serves', async () => {
+    const names = Object.keys(LEG_OBJECTS);
+    const out = await t.run('snmptranslate', ['-m', '+CPE-AGENT-MIB', '-IR', '-On', ...names, ...Object.keys(LEG_NOTIFICATIONS), 'cpeAgentLeg']);
+    expect(out.trim().split(/\n+/)).toEqual([
+      ...names.map((n) => `.1.3.6.1.4.1.32473.1.1.5.${LEG_OBJECTS[n] ?? ''}`),
+      ...Object.values(LEG_NOTIFICATIONS).map((i) => `.1.3.6.1.4.1.32473.1.4.0.${i}`),
+      '.1.3.6.1.4.1.32473.1.2.2',
+    ]);
+  });
+
+  it('every OBJECT-TYPE in CPE-AGENT-MIB is served by the agent or the LEG (and nothing else)', () => {
     const text = readFileSync(join(MIBS, 'CPE-AGENT-MIB.txt'), 'utf8');
     const declared = [...text.matchAll(/^(\w+) OBJECT-TYPE/gm)].map((m) => m[1]);
-    expect(declared.sort()).toEqual([...enterpriseObjects('1.3.6.1.4.1.32473').map((d) => d.name), 'cpeEventDetail'].sort());
+    expect(declared.sort()).toEqual([...enterpriseObjects('1.3.6.1.4.1.32473').map((d) => d.name), 'cpeEventDetail', ...Object.keys(LEG_OBJECTS)].sort());
   });
 });

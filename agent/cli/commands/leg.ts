@@ -42,9 +42,10 @@ function commaList(text: string): string[] {
     .filter((s) => s !== '');
 }
 
-/** The config file, then the flags on top; validated once. */
+/** The config file, then the flags on top; validated once. (Its `snmp` section: snmpSection.) */
 export function buildConfig(o: CommonOpts): LegConfig {
   const input: Record<string, unknown> = o.config ? readConfigFile(o.config) : {};
+  delete input.snmp;
   if (o.cable) input.cable = true;
   if (o.subscriberOption !== undefined) input.subscriberOption = parseSelector(o.subscriberOption).key;
   if (o.fallbackIp) input.fallbackToIp = true;
@@ -66,6 +67,11 @@ export function buildConfig(o: CommonOpts): LegConfig {
   if (cfg.subscriberOption !== null) parseSelector(cfg.subscriberOption);
   for (const s of cfg.policy.options) parseSelector(s);
   return cfg;
+}
+
+/** The config file's `snmp` section (validated by agent/snmp/leg.ts), if any. */
+function snmpSection(o: CommonOpts): unknown {
+  return o.config ? readConfigFile(o.config).snmp : undefined;
 }
 
 function textLine(e: LegEvent): string {
@@ -154,14 +160,28 @@ async function replayCmd(file: string, o: CommonOpts): Promise<void> {
   }
 }
 
-async function runCmd(o: CommonOpts & { iface?: string; rdrListen?: string; tcpdump?: string }): Promise<void> {
+async function runCmd(o: CommonOpts & { iface?: string; rdrListen?: string; tcpdump?: string }, version: string): Promise<void> {
   if (!o.iface && !o.rdrListen) throw new AgentError('CLI_INVALID', 'leg run needs --iface IF and/or --rdr-listen HOST:PORT');
   const cfg = buildConfig({ ...o, stateDir: o.stateDir ?? DEFAULT_STATE_DIR });
+  const snmpInput = snmpSection(o);
+  // net-snmp is loaded only when the config has an snmp section
+  const legSnmp = snmpInput === undefined ? undefined : await import('../../snmp/leg.ts');
+  const snmpCfg = legSnmp?.parseLegSnmp(snmpInput, o.config);
   const log = createLogger({ level: o.logLevel ?? process.env.CPE_AGENT_LOG_LEVEL ?? 'info' });
   const rdrAddr = o.rdrListen ? parseHostPort(o.rdrListen) : undefined;
   if (o.iface) captureArgs(o.iface); // validates the name before anything is opened
   const store = new LegStore(cfg.stateDir);
-  const sink = makeSink(cfg, o.json === true);
+  const out = makeSink(cfg, o.json === true);
+  let snmpFace: Awaited<ReturnType<NonNullable<typeof legSnmp>['startLegSnmp']>> | undefined;
+  try {
+    if (legSnmp && snmpCfg) snmpFace = await legSnmp.startLegSnmp(snmpCfg, cfg.stateDir as string, version, log);
+  } catch (e) {
+    out.close();
+    store.close();
+    throw e;
+  }
+  const face = snmpFace;
+  const sink: EventSink = face ? { write: (s) => (out.write(s), face.events(s)), close: () => out.close() } : out;
   const engine = new LegEngine(cfg, store, sink, log);
   const tasks: Promise<void>[] = [];
   let stopLive: (() => void) | undefined;
@@ -201,6 +221,7 @@ async function runCmd(o: CommonOpts & { iface?: string; rdrListen?: string; tcpd
     await Promise.allSettled(tasks);
     await rdr?.close();
     engine.flush();
+    await face?.close();
     sink.close();
     store.close();
   }
@@ -236,7 +257,7 @@ export function registerLeg(program: Command): void {
       .option('--rdr-listen <host:port>', 'listen for RDRv1 from SCE DHCP sniffers')
       .option('--rdr-allow <cidr,…>', 'peers allowed to send RDRs (default: loopback only; config rdr.allow)')
       .option('--tcpdump <path>', 'tcpdump binary', 'tcpdump'),
-  ).action((o: CommonOpts & { iface?: string; rdrListen?: string; tcpdump?: string }) => runCmd(o));
+  ).action((o: CommonOpts & { iface?: string; rdrListen?: string; tcpdump?: string }) => runCmd(o, program.version() ?? ''));
 
   leg
     .command('show <subscriber-or-ip>')

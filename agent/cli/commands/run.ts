@@ -24,7 +24,6 @@ import { createLogger } from '../../log.ts';
 import { createDaemon } from '../../daemon/wire.ts';
 import type { Outcome } from '../../daemon/service.ts';
 import { AgentError } from '../../errors.ts';
-import { startSnmp } from '../../snmp/index.ts';
 
 interface RunOptions {
   config?: string;
@@ -99,7 +98,8 @@ export function registerRun(program: Command): void {
         `cpe-agent starting on ${config.iface} as ${config.vendorClass}`,
       );
       const daemon = await createDaemon(config, log, { once: o.once === true });
-      const snmp = await startSnmp(config, daemon, log);
+      // agent/snmp (and net-snmp) is loaded only when the config has an `snmp` section
+      const snmp = config.snmp ? await (await import('../../snmp/index.ts')).startSnmp(config, daemon, log) : undefined;
       let signalled = false;
       const onSignal = (sig: 'SIGTERM' | 'SIGINT'): void => {
         if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143);

@@ -252,11 +252,11 @@ describe('ip backend: applyLease / removeLease', () => {
 });
 
 describe('ip backend: broadcast route and ARP probe', () => {
-  it('adds/removes the 255.255.255.255/32 host route', async () => {
+  it('sets the link up, then adds the 255.255.255.255/32 host route; removes the route', async () => {
     const { ip, net } = await setup();
     await net.addBroadcastRoute('wan0');
     await net.removeBroadcastRoute('wan0');
-    expect(ip.log).toEqual(['ip route replace 255.255.255.255/32 dev wan0', 'ip route del 255.255.255.255/32 dev wan0']);
+    expect(ip.log).toEqual(['ip link set dev wan0 up', 'ip route replace 255.255.255.255/32 dev wan0', 'ip route del 255.255.255.255/32 dev wan0']);
   });
 
   it('arping -D: exit 0 = free, 1 = in use, anything else = NET_ARPING_FAILED', async () => {
