@@ -8,7 +8,7 @@
  *      urgent: it stages into slot B and waits): the agent's own stage elapsedMs, and the
  *      console time from its "stage:" line to "staged and verified"
  *   3. the same job by busybox in the same guest, from the serial shell, timed with
- *      /proc/uptime: tftp (same blksize as the agent: 1468) to RAM + md5sum + dd to /dev/vda3
+ *      /proc/uptime: tftp (the agent's blksize: the board config's tftp.blksize) to RAM + md5sum + dd to /dev/vda3
  *      (conv=fsync) + read-back md5sum of the slot → ratio agent / busybox
  *   4. the agent's RSS in the guest (VmRSS, RssAnon, RssFile + RssShmem, VmHWM from /proc/PID/status),
  *      idle after staging (the SEA lives in the initramfs: its mapped pages count as RssShmem)
@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { buildAgentSlot, signImage, AGENT_ROOTFS } from '../qemu/agent-slot.ts';
+import { buildAgentSlot, signImage, AGENT_ROOTFS, boardConfig } from '../qemu/agent-slot.ts';
 import { killAllQemu, startQemu, type QemuConsole } from '../qemu/console.ts';
 import { startQemuLab, randomMac, type QemuLab } from '../qemu/lab.ts';
 import { pseudoRandomImage } from '../lab/upgrade-lab.ts';
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   const image = join(DIR, 'bench.img');
   const md5 = await signImage(payload, image, '0.2.0');
   const size = statSync(image).size;
+  // busybox gets the agent's TFTP block size (the board config's tftp.blksize; the agent's default 1468)
+  const blksize = Number(((await boardConfig()).tftp as { blksize?: number } | undefined)?.blksize ?? 1468);
 
   let lab: QemuLab | undefined;
   let q: QemuConsole | undefined;
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     const bb = await guest(
       q,
       'BB',
-      `t0=$(cut -d' ' -f1 /proc/uptime); tftp -g -b 1468 -r bench.img -l /tmp/bb.img ${SERVER} && md5sum /tmp/bb.img && dd if=/tmp/bb.img of=/dev/vda3 bs=1M conv=fsync 2>/dev/null && head -c ${size} /dev/vda3 | md5sum; t1=$(cut -d' ' -f1 /proc/uptime); rm -f /tmp/bb.img; echo "bb-seconds $t0 $t1"`,
+      `t0=$(cut -d' ' -f1 /proc/uptime); tftp -g -b ${blksize} -r bench.img -l /tmp/bb.img ${SERVER} && md5sum /tmp/bb.img && dd if=/tmp/bb.img of=/dev/vda3 bs=1M conv=fsync 2>/dev/null && head -c ${size} /dev/vda3 | md5sum; t1=$(cut -d' ' -f1 /proc/uptime); rm -f /tmp/bb.img; echo "bb-seconds $t0 $t1"`,
       1_200_000,
     );
     const [, b0, b1] = /bb-seconds (\S+) (\S+)/.exec(bb) ?? [];
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
         `| QEMU start → BOUND (U-Boot, kernel, rcS, agent, DHCP) | ${t(bound)} |`,
         `| agent: download + write + verify (its stage elapsedMs) | ${t(agentMs)} |`,
         `| agent: same, console "stage:" → "staged and verified" | ${t(agentConsoleMs)} |`,
-        `| busybox: tftp -b 1468 to RAM + md5sum + dd conv=fsync + read-back md5sum | ${t(bbMs)} |`,
+        `| busybox: tftp -b ${blksize} to RAM + md5sum + dd conv=fsync + read-back md5sum | ${t(bbMs)} |`,
         `| ratio agent / busybox | ${(agentMs / bbMs).toFixed(2)}× |`,
         `| agent RSS in the guest, idle after staging (VmRSS / RssAnon / RssFile + RssShmem / VmHWM) | ${(kb('VmRSS') / 1024).toFixed(1)} / ${(kb('RssAnon') / 1024).toFixed(1)} / ${((kb('RssFile') + kb('RssShmem')) / 1024).toFixed(1)} / ${(kb('VmHWM') / 1024).toFixed(1)} MiB |`,
         '',

@@ -4,7 +4,7 @@
  * (dist/rootfs-arm64.cpio.xz, the agent SEA, signature policy "require") followed by a small
  * board overlay (the kernel unpacks concatenated initramfs archives into one root, later files
  * replace earlier ones):
- *   /etc/cpe-agent.json     the rootfs's own config with platform → board (scripts/qemu/cpe-agent.board.json)
+ *   /etc/cpe-agent.json     the rootfs's own config with platform and tftp from platform/boards/qemu-arm64/cpe-agent.json
  *                           and policy.allowDowngrade (the state dir is in RAM: the version is unknown at every boot)
  *   /etc/modules            virtio, vfat, nls modules (rcS loads them)
  *   /etc/init.d/board       mounts the boot partition (vda1, the U-Boot env files) at /boot, sets eth0 up
@@ -23,6 +23,8 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const Q = join(ROOT, 'scripts/qemu');
 export const AGENT_ROOTFS = join(ROOT, 'dist/rootfs-arm64.cpio.xz');
 export const KERNEL_DIR = join(ROOT, '.lab/qemu/kernel');
+/** the QEMU board's config (qemu-image's platform/boards/qemu-arm64): its platform and tftp sections are used */
+export const BOARD_CONFIG = join(ROOT, 'platform/boards/qemu-arm64/cpe-agent.json');
 
 const BOARD_INIT = `#!/bin/sh
 # QEMU modem board hook (scripts/qemu/agent-slot.ts): the boot partition with the U-Boot env
@@ -41,11 +43,11 @@ async function sh(cmd: string, timeout = 120_000): Promise<string> {
 export async function boardConfig(rootfs = AGENT_ROOTFS): Promise<Record<string, unknown>> {
   const text = await sh(`xz -dc '${rootfs}' | cpio -i --quiet --to-stdout etc/cpe-agent.json`);
   const cfg = JSON.parse(text) as Record<string, unknown>;
-  const board = JSON.parse(readFileSync(join(Q, 'cpe-agent.board.json'), 'utf8')) as { platform: unknown };
+  const board = JSON.parse(readFileSync(BOARD_CONFIG, 'utf8')) as { platform: unknown; tftp?: unknown };
   // the state dir is in RAM (initramfs): every boot rebuilds the state from the slot with its
   // version unknown, and such a modem refuses every offer as a possible downgrade
   const policy = { ...((cfg.policy ?? {}) as Record<string, unknown>), allowDowngrade: true };
-  return { ...cfg, platform: board.platform, policy };
+  return { ...cfg, platform: board.platform, ...(board.tftp ? { tftp: board.tftp } : {}), policy };
 }
 
 /** Builds OUT (ext4 slot image) holding the agent rootfs + board overlay as version `version`. */

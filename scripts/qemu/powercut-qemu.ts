@@ -176,8 +176,12 @@ export async function checkDisk(p: Prepared, img: string, booted: SlotName, vers
   }
 }
 
-/** About how long a phase lasts under TCG (measured: download of the 40 MB slot image 3.8 s, env block 0.1-0.2 s, dd + fsync 0.5 s, commit 0.1 s): the cut falls in [0, this) ms after its marker. */
-const SPAN_MS: Record<Phase, number> = { download: 4000, env: 200, write: 600, commit: 200 };
+/**
+ * About how long a phase lasts under TCG: the cut falls in [0, this) ms after its marker. Measured
+ * with the gzip-compressed kernel of main's slot-image.sh (v2 slot image ~17 MB): download 1.4 s,
+ * env block 0.1 s, dd + fsync 0.2 s, commit 0.1 s (the 40-MB images before it: 3.8 / 0.2 / 0.5 / 0.1 s).
+ */
+const SPAN_MS: Record<Phase, number> = { download: 1400, env: 150, write: 250, commit: 150 };
 
 async function killAt(q: QemuConsole, ms: number): Promise<string> {
   await new Promise((r) => setTimeout(r, ms));
