@@ -31,7 +31,7 @@ sea=$root/dist/sea/arm64/cpe-agent
 mkdir -p "$work" "$out"
 "$here/kernel.sh" "$work/kernel" >&2
 # the signing key pair (rootfs.ts makes it too when missing; made here first so both agree)
-if [ ! -f "$key.key" ]; then node "$root/agent/main.ts" image keygen --out "$key" >&2; fi
+if [ ! -f "$key.key" ]; then mkdir -p "$(dirname "$key")"; node "$root/agent/main.ts" image keygen --out "$key" >&2; fi
 
 # the board rootfs, cached by the hash of everything it is made of
 inputs=$( { sha256sum "$sea" "$root/scripts/rootfs.ts" "$root/scripts/rootfs-cpio.ts" "$key.pub"; find "$root/platform/rootfs" "$board" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; find "$root/platform/rootfs" "$board" -type f -perm -u+x | LC_ALL=C sort; } | sha256sum | cut -d' ' -f1)
