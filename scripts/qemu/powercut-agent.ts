@@ -70,7 +70,7 @@ export async function prepareAgent(dir: string): Promise<PreparedAgent> {
  */
 const SPAN_MS: Record<AgentPhase, number> = { download: 3_500, switch: 8_000, commit: 3_500 };
 
-const MARKERS = /(downloading ftp:\S+ into slot B|staged \S+ \(version [^)]*\) in slot B, verified|rebooting: [^\n]*|cpe: environment written[^\n]*|cpe: booting slot \w|booted slot \w(?: \(trial\))?|DHCP ACK|trial ended, boot environment committed)/g;
+const MARKERS = /(downloading ftp:\S+ into slot B|staged \S+ \(version [^)]*\) in slot B, verified|rebooting: [^\n]*?(?= event=)|cpe: environment written[^\r\n]*|cpe: booting slot \w|booted slot \w(?: \(trial\))?|DHCP ACK|trial ended, boot environment committed)/g;
 
 type Verdict = Pick<QemuTrialResult, 'verdict' | 'detail'>;
 
