@@ -166,7 +166,7 @@ export async function runAgentTrial(p: PreparedAgent, lab: QemuLab, phase: Agent
   const c = await checkDisk(p, img, booted, version ?? '');
   const data = await checkData(p, img, booted);
   const worst = [c, status, data].find((x) => x.verdict === 'unbootable') ?? [c, status, data].find((x) => x.verdict !== 'ok') ?? c;
-  return { ...fail(worst.verdict, `${c.detail}; ${status.detail}; ${data.detail}; ${uboot}`) };
+  return fail(worst.verdict, `${c.detail}; ${status.detail}; ${data.detail}; ${uboot}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
