@@ -39,7 +39,7 @@ fuzz: setup
 # boundaries of two upgrades on a modelled disk (scripts/qemu/powercut-storage.ts: the agent's real
 # staging + U-Boot env code, boot.cmd's decision; ~15 trials/s), then TRIALS real power cuts of the
 # QEMU modem (scripts/qemu/powercut-qemu.ts, busybox guest, SIGKILL; ~30 s each under TCG, root),
-# then AGENT_TRIALS cuts of the real agent upgrading itself (scripts/qemu/powercut-agent.ts, ~1 min each).
+# then AGENT_TRIALS cuts of the shipped firmware upgrading itself, state on the data partition checked after each (scripts/qemu/powercut-agent.ts, ~35 s each).
 .PHONY: soak
 STORAGE_TRIALS ?= 1000
 TRIALS ?= 0

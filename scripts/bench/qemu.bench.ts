@@ -12,29 +12,30 @@
  *      (conv=fsync) + read-back md5sum of the slot → ratio agent / busybox
  *   4. the agent's RSS in the guest (VmRSS, RssAnon, RssFile + RssShmem, VmHWM from /proc/PID/status),
  *      idle after staging (the SEA lives in the initramfs: its mapped pages count as RssShmem)
- * The slot image is the lab's own assembly of dist/rootfs-arm64.cpio.xz (scripts/qemu/agent-slot.ts);
- * needs `make rootfs ARCH=arm64` and root. Run: QEMU_BENCH=1 make bench, or
- * node scripts/bench/qemu.bench.ts
+ * The modem is the shipped firmware (scripts/qemu/modem.ts): slot A = `make firmware` v1.0.0
+ * (scripts/qemu/firmware.sh: the board rootfs with the agent's SEA under the device V8 flags,
+ * the board config from the image, no site.json), the agent's state on the data partition p4;
+ * the offered image is a pseudo-random payload signed as version 2.0.0. Needs root.
+ * Run: QEMU_BENCH=1 make bench, or node scripts/bench/run.ts qemu, or node scripts/bench/qemu.bench.ts
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { buildAgentSlot, signImage, AGENT_ROOTFS, boardConfig } from '../qemu/agent-slot.ts';
-import { killAllQemu, startQemu, type QemuConsole } from '../qemu/console.ts';
+import { killAllQemu, type QemuConsole } from '../qemu/console.ts';
 import { startQemuLab, randomMac, type QemuLab } from '../qemu/lab.ts';
+import { BOARD_DIR, buildFirmware, ensureArm64Bundle, makeDisk, startModem, VENDOR_CLASS } from '../qemu/modem.ts';
 import { pseudoRandomImage } from '../lab/upgrade-lab.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = join(ROOT, '.lab/qemu/bench');
 const MiB = 1024 * 1024;
-const VC = 'FS-0900E';
 const SERVER = '198.18.96.1';
 const IMAGE_MB = Number(process.env.QEMU_BENCH_MB ?? 32);
 
-if (!existsSync(AGENT_ROOTFS)) throw new Error(`${AGENT_ROOTFS} missing: run make rootfs ARCH=arm64 first`);
 mkdirSync(DIR, { recursive: true });
 
 const t = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -46,29 +47,35 @@ async function guest(q: QemuConsole, tag: string, cmd: string, timeoutMs: number
   return m[1] ?? '';
 }
 
+/** `cpe-agent image sign` with the lab's development key (.lab/keys/vendor.key, the firmware's trusted key), as firmware.sh signs; returns the file's MD5. */
+async function signImage(payload: string, out: string, version: string): Promise<string> {
+  await run(process.execPath, [join(ROOT, 'agent/main.ts'), 'image', 'sign', payload, '--key', join(ROOT, '.lab/keys/vendor.key'), '--fw-version', version, '--model', VENDOR_CLASS, '--out', out], { timeout: 120_000 });
+  return createHash('md5').update(readFileSync(out)).digest('hex');
+}
+
 async function main(): Promise<void> {
-  const slot = join(DIR, 'agent-slot-v1.ext4');
-  process.stdout.write(`building the agent slot image (${AGENT_ROOTFS} + board overlay)…\n`);
-  await buildAgentSlot({ out: slot, version: '0.1.0' });
-  const disk = join(DIR, 'disk.img');
-  await run(join(ROOT, 'scripts/qemu/disk.sh'), [disk, slot], { timeout: 120_000 });
+  process.stdout.write('building the firmware (make firmware VERSION=1.0.0) and the factory disk…\n');
+  await ensureArm64Bundle();
+  const v1 = await buildFirmware('1.0.0', join(DIR, 'fw'));
+  const disk = await makeDisk(DIR, v1);
   const payload = join(DIR, 'payload.bin');
   writeFileSync(payload, pseudoRandomImage(7, IMAGE_MB * MiB));
   const image = join(DIR, 'bench.img');
-  const md5 = await signImage(payload, image, '0.2.0');
+  const md5 = await signImage(payload, image, '2.0.0');
   const size = statSync(image).size;
   // busybox gets the agent's TFTP block size (the board config's tftp.blksize; the agent's default 1468)
-  const blksize = Number(((await boardConfig()).tftp as { blksize?: number } | undefined)?.blksize ?? 1468);
+  const board = JSON.parse(readFileSync(join(BOARD_DIR, 'cpe-agent.json'), 'utf8')) as { tftp?: { blksize?: number } };
+  const blksize = board.tftp?.blksize ?? 1468;
 
   let lab: QemuLab | undefined;
   let q: QemuConsole | undefined;
   try {
     lab = await startQemuLab({
-      classes: { [VC]: { protocol: 'tftp', server: SERVER, softwareFile: 'bench.img', softwareMd5: md5, flags: 0, urgent: false, unknown: [] } },
+      classes: { [VENDOR_CLASS]: { protocol: 'tftp', server: SERVER, softwareFile: 'bench.img', softwareMd5: md5, flags: 0, urgent: false, unknown: [] } },
       ftp: { user: 'cpqbench', password: 'lab-pass-bench' },
       files: { 'bench.img': readFileSync(image) },
     });
-    q = startQemu({ disk, log: join(DIR, 'bench.console'), timeoutMs: 1_800_000, netns: lab.ns, netArgs: lab.qemuNetArgs(randomMac()) });
+    q = startModem({ lab, disk, log: join(DIR, 'bench.console'), timeoutMs: 1_800_000, mac: randomMac() });
     await q.waitFor(/lease bound/, 300_000);
     const bound = q.elapsed();
     process.stdout.write(`QEMU start → BOUND: ${t(bound)}\n`);
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         '',
-        `| QEMU modem (arm64 guest, TCG), ${IMAGE_MB} MiB signed image over TFTP | value |`,
+        `| QEMU modem, shipped firmware ${v1.name} (arm64 guest, TCG), ${IMAGE_MB} MiB signed image over TFTP | value |`,
         '|---|---|',
         `| QEMU start → BOUND (U-Boot, kernel, rcS, agent, DHCP) | ${t(bound)} |`,
         `| agent: download + write + verify (its stage elapsedMs) | ${t(agentMs)} |`,
