@@ -54,6 +54,29 @@ const FORMS: { name: string; argv: string[] }[] = [
 /** FOOTPRINT_IDLE_ONLY=1: idle RSS only (no upgrade, no timing): for choosing flags */
 const IDLE_ONLY = Boolean(process.env.FOOTPRINT_IDLE_ONLY);
 
+/**
+ * The floor references: the Node built-ins the idle daemon loads for its own work (agent/daemon:
+ * the DHCP socket, state files, `ip` children, the control socket, MD5/SHA-256 of the slots at
+ * start), each used once, then idle. `logger` adds what pino loads (os, diagnostics_channel,
+ * assert via sonic-boom, worker_threads/module/url via its transport code).
+ */
+const DAEMON_BUILTINS = ['events', 'path', 'util', 'fs', 'fs/promises', 'dgram', 'child_process', 'net'];
+const FLOORS: { name: string; modules: string[] }[] = [
+  { name: 'built-ins the daemon needs, without node:crypto', modules: DAEMON_BUILTINS },
+  { name: 'built-ins the daemon needs (+ node:crypto)', modules: [...DAEMON_BUILTINS, 'crypto'] },
+  { name: 'the same + the logger\'s built-ins (pino)', modules: [...DAEMON_BUILTINS, 'crypto', 'os', 'diagnostics_channel', 'assert', 'worker_threads', 'module', 'url', 'buffer'] },
+];
+function floorScript(modules: string[], sock: string): string {
+  return [
+    `const m = ${JSON.stringify(modules)}.map((x) => require(x));`,
+    `${JSON.stringify(modules)}.includes('crypto') && ['md5', 'sha256'].forEach((h) => require('crypto').createHash(h).update('x').digest('hex'));`,
+    `require('dgram').createSocket('udp4').bind(0, '127.0.0.1');`,
+    `require('net').createServer().listen(${JSON.stringify(sock)});`,
+    `require('child_process').spawn('true', { stdio: 'ignore' });`,
+    `require('fs/promises').readFile('/proc/self/status').then(() => setInterval(() => {}, 1000));`,
+  ].join('\n');
+}
+
 interface Mem {
   rss: number;
   hwm: number;
@@ -160,6 +183,24 @@ try {
   bare.kill();
   children.delete(bare);
 
+  // the floor: a bare node under the device flags that loads and uses only the Node built-ins the
+  // idle daemon needs (what no agent code can go below), with and without node:crypto, and with
+  // the built-ins the logger (pino) adds
+  const floors: { name: string; mem: Mem }[] = [];
+  for (const f of FLOORS) {
+    await uncache(BINARIES);
+    const script = join(tmp, `floor-${floors.length}.cjs`);
+    await writeFile(script, floorScript(f.modules, join(tmp, `floor-${floors.length}.sock`)));
+    const p = spawn(join(SEA, 'node'), [...FLAGS.split(/\s+/).filter(Boolean), script], { stdio: 'ignore' });
+    children.add(p);
+    await new Promise((r) => setTimeout(r, 2000));
+    if (p.exitCode !== null) throw new Error(`floor ${f.name} exited (${p.exitCode})`);
+    floors.push({ name: f.name, mem: await mem(p.pid ?? 0) });
+    p.kill();
+    children.delete(p);
+  }
+  if (IDLE_ONLY) for (const f of floors) process.stdout.write(`floor, ${f.name}: ${f.mem.rss.toFixed(1)} MiB (anon ${f.mem.anon.toFixed(1)}, file ${f.mem.file.toFixed(1)})\n`);
+
   // wire capture on the server's bridge for start-up → first DISCOVER
   const pcap = join(tmp, 'wire.pcap');
   const dump = lab.netns.spawn(lab.serverNs, ['/usr/bin/tcpdump', '-i', 'br0', '-U', '-n', '-w', pcap, 'udp port 67 or udp port 68']);
@@ -252,6 +293,7 @@ try {
     const f1 = (n: number): string => n.toFixed(1);
     const out: string[] = [];
     out.push(`runs: ${RUNS}; ${ARCH}; bare node idle ${f1(bareMem.rss)} MiB (anon ${f1(bareMem.anon)}, file ${f1(bareMem.file)}); node -e 0 ${f1(e0)} ms; udhcpc DISCOVER→BOUND ${f1(u)} ms`);
+    for (const f of floors) out.push(`floor, ${f.name}: ${f1(f.mem.rss)} MiB (anon ${f1(f.mem.anon)}, file ${f1(f.mem.file)}) = bare node + ${f1(f.mem.rss - bareMem.rss)}`);
     out.push(`${'form'.padEnd(60)} ${'idle MiB'.padStart(9)} ${'(anon/file)'.padStart(12)} ${'peak 256M'.padStart(10)} ${'→DISCOVER ms'.padStart(13)} ${'→BOUND ms'.padStart(10)} ${'upgrade s'.padStart(10)}`);
     for (const r of rows) {
       const d = median(firstDiscover(r.form));
@@ -262,7 +304,8 @@ try {
         `  goals: idle ${f1(r.idle.rss - bareMem.rss)} MiB over bare node (≤ 8: ${r.idle.rss - bareMem.rss <= 8 ? 'met' : 'NOT met'}); ` +
           `peak ${f1(r.peak.hwm - r.idle.rss)} over idle (≤ 16: ${r.peak.hwm - r.idle.rss <= 16 ? 'met' : 'NOT met'}); ` +
           `start-up ${(d / e0).toFixed(2)}× node -e 0 (≤ 2.5: ${d / e0 <= 2.5 ? 'met' : 'NOT met'}); ` +
-          `DISCOVER→BOUND ${(median(r.bound) / u).toFixed(2)}× udhcpc (≤ 2.5: ${median(r.bound) / u <= 2.5 ? 'met' : 'NOT met'})`,
+          `DISCOVER→BOUND ${(median(r.bound) / u).toFixed(2)}× udhcpc (≤ 2.5: ${median(r.bound) / u <= 2.5 ? 'met' : 'NOT met'})` +
+          (floors[1] ? `; idle ${f1(r.idle.rss - floors[1].mem.rss)} MiB over the floor with node:crypto` : ''),
       );
     }
     if (snmpRows.length > 0) {
