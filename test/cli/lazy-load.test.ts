@@ -2,6 +2,7 @@
  * agent/main.ts loads only the module of the command it runs: `run` never loads the LEG
  * (node:sqlite), `leg` never loads the upgrade path (basic-ftp → node:tls), `--version` neither.
  * Within `run`, the FTP client (node:tls) is loaded on the first FTP transfer (daemon/wire.ts).
+ * pino's transport code (worker_threads) and sonic-boom's node:assert are kept out of the bundle.
  * Seen from outside: the built bundle runs with a preload that prints the built-in modules
  * Node loaded (process.moduleLoadList) at exit.
  */
@@ -40,6 +41,13 @@ describe('lazy command loading', () => {
     expect(m).toContain('dgram'); // the DHCP client: the run command's modules were loaded
     expect(m).not.toContain('tls');
     expect(m).not.toContain('sqlite');
+  });
+  it('the logger (pino) is loaded without worker_threads or assert (scripts/bundle-trims.ts)', () => {
+    // run's modules include agent/log.ts, so pino is initialised here (without the esbuild
+    // plugin this very call loads worker_threads, internal/worker and assert)
+    const m = loaded('run', '--help');
+    expect(m).not.toContain('worker_threads');
+    expect(m).not.toContain('assert');
   });
   it('leg loads sqlite but not the upgrade path', () => {
     const m = loaded('leg', '--help');
