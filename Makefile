@@ -22,8 +22,9 @@ typecheck: setup
 build: setup
 	node scripts/build.ts
 
-# All tests: unit (pure) and lab (real ISC dhcpd, tftpd-hpa, vsftpd, udhcpc in namespaces).
-test: setup typecheck build check-tests
+# All tests: unit (pure), the CLI tests against the single executable (so: make bundle first),
+# and lab (real ISC dhcpd, tftpd-hpa, vsftpd, udhcpc in namespaces).
+test: setup typecheck build bundle check-tests
 	scripts/test.sh
 
 # Tests that cannot fail: empty catch around expect, fast-check maxLength > 10 without size.
