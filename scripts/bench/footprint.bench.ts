@@ -260,7 +260,8 @@ try {
     const off = await daemon(shipped, `snmp-off-${i}`, 'up-to-date', undefined, lab.clientNs[1]);
     await new Promise((r) => setTimeout(r, 2000));
     const [idleOn, idleOff] = [(await mem(on.pid)).rss, (await mem(off.pid)).rss];
-    const walk = (oid: string): string => `for i in $(seq ${SNMP_WALKS / 2}); do snmpbulkwalk -v2c -c ${SNMP_COMMUNITY} -Cr25 -On 127.0.0.1:${port} ${oid} >/dev/null || exit 1; done`;
+    // the Net-SNMP tools keep their persistent files (cert_indexes) under the tmp dir, never in /var/lib/snmp
+    const walk = (oid: string): string => `for i in $(seq ${SNMP_WALKS / 2}); do SNMP_PERSISTENT_DIR=${tmp} SNMPCONFPATH=${tmp} MIBS= snmpbulkwalk -v2c -c ${SNMP_COMMUNITY} -Cr25 -On 127.0.0.1:${port} ${oid} >/dev/null || exit 1; done`;
     const w = await lab.netns.exec(ns, ['sh', '-c', `${walk('1.3.6.1.4.1.32473.1.1')} && ${walk('1.3.6.1.2.1.1')}`], { allowFail: true });
     if (w.code !== 0) throw new Error(`snmp walks failed: ${w.stderr}`);
     await new Promise((r) => setTimeout(r, 2000));
