@@ -77,7 +77,8 @@ bundle: build
 rootfs: bundle
 	node scripts/rootfs.ts --arch $(ARCH) --format $(FORMAT) $(if $(BOARD),--board $(BOARD)) $(if $(VERSION),--version $(VERSION)) $(if $(ROOTFS_CONFIG),--config $(ROOTFS_CONFIG)) $(if $(TRUSTED_KEY),--trusted-key $(TRUSTED_KEY)) $(if $(COSIGNER_KEY),--cosigner-key $(COSIGNER_KEY))
 
-bench: setup build
+# every scripts/bench/*.bench.ts (README "Benchmarks"); the footprint bench measures dist/sea, so the bundle is rebuilt first
+bench: setup build bundle
 	node scripts/bench/run.ts
 
 # The QEMU modem's firmware image (README "QEMU modem", docs/boards.md): one slot's whole content,
