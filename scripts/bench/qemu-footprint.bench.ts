@@ -19,9 +19,9 @@
  * not respawn a removed entry) and stopped, so no daemon runs during the timed rounds.
  * Bare node: the same Node 24 arm64 binary the SEA is made of (dist/sea/arm64/node), delivered for
  * the bench only as a second, read-only virtio disk (raw, PCI slot 0x1f so it is /dev/vdb) and
- * copied into the guest's initramfs root (/tmp): like the SEA, which lives there, its mapped pages
- * then count as RssShmem, so VmRSS = RssAnon + RssFile + RssShmem compares like for like. The
- * shipped firmware does not carry it.
+ * copied into a tmpfs in the guest (/mnt/fp): like the SEA, which lives in the initramfs root (a
+ * tmpfs too), its mapped pages then count as RssShmem, so VmRSS = RssAnon + RssFile + RssShmem
+ * compares like for like. The shipped firmware does not carry it.
  * Times: every command runs from the serial shell between two `echo` markers; a marker's time is
  * when it arrives on the host (host clock, the console's data event), so start → end is the
  * guest's time plus one console write at each end (they cancel); DISCOVER times are tcpdump's on
@@ -128,7 +128,8 @@ let seq = 0;
 async function guest(q: Modem, cmd: string, timeoutMs: number): Promise<string> {
   const tag = `FP${++seq}`;
   q.send(`echo ${tag}-BEGIN; ${cmd}; echo ${tag}-END`);
-  const m = await q.waitFor(new RegExp(`\\n${tag}-BEGIN\\r?\\n([\\s\\S]*?)\\n${tag}-END`), timeoutMs);
+  // (an empty output: END follows BEGIN's own line end)
+  const m = await q.waitFor(new RegExp(`\\n${tag}-BEGIN\\r?\\n([\\s\\S]*?)(?:\\r?\\n)?${tag}-END`), timeoutMs);
   return m[1] ?? '';
 }
 const STATUS_KEYS = 'grep -E "^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem)"';
@@ -152,6 +153,8 @@ async function main(): Promise<void> {
   const upToDate = { protocol: 'ftp' as const, server: SERVER, ...FTP, softwareFile: v1.name, softwareMd5: v1.md5, flags: 0, urgent: false, unknown: [] };
   const upgrade = { ...upToDate, softwareFile: 'fp.img', softwareMd5: md5Hex(imageData) };
 
+  const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const loadStart = loadavg();
   let lab: QemuLab | undefined;
   let q: Modem | undefined;
   try {
@@ -193,12 +196,13 @@ async function main(): Promise<void> {
     const still = await guest(q, 'echo "agent-pids:$(pidof cpe-agent)"', 30_000);
     if (!/agent-pids:\s*$/m.test(still)) throw new Error(`init restarted the daemon: ${still}`);
 
-    // bare node, copied into the initramfs root like the SEA; idle for 2 s
-    const copied = await guest(q, `head -c ${nodeSize} /dev/vdb > /tmp/node && chmod 755 /tmp/node && /tmp/node --version`, 300_000);
+    // bare node, copied into a tmpfs of its own (the initramfs root, also tmpfs, is capped at
+    // about half the guest's RAM and holds 111 MiB already: the 98 MiB binary does not fit there)
+    const copied = await guest(q, `mkdir -p /mnt/fp && mount -t tmpfs -o size=112m,mode=0755 tmpfs /mnt/fp && head -c ${nodeSize} /dev/vdb > /mnt/fp/node && chmod 755 /mnt/fp/node && /mnt/fp/node --version`, 300_000);
     if (!/v24\.\d+\.\d+/.test(copied)) throw new Error(`bare node does not run in the guest: ${copied}`);
     // 2 s after its script ran (under TCG its start-up alone takes longer than that)
     const bare = parseMem(
-      await guest(q, `rm -f /tmp/fp.up; /tmp/node -e 'require("fs").writeFileSync("/tmp/fp.up", ""); setInterval(function () {}, 1000)' & p=$!; while [ ! -e /tmp/fp.up ]; do sleep 0.1; done; sleep 2; ${STATUS_KEYS} /proc/$p/status; kill $p`, 120_000),
+      await guest(q, `rm -f /tmp/fp.up; /mnt/fp/node -e 'require("fs").writeFileSync("/tmp/fp.up", ""); setInterval(function () {}, 1000)' & p=$!; while [ ! -e /tmp/fp.up ]; do sleep 0.1; done; sleep 2; ${STATUS_KEYS} /proc/$p/status; kill $p`, 120_000),
     );
     process.stdout.write(`bare node ${copied.trim()} idle ${memText(bare)} MiB\n`);
 
@@ -222,7 +226,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       agent.push(await timed(`A${i}`, `cpe-agent dhcp --iface eth0 --vendor-class ${VENDOR_CLASS} --once --no-arp-check --resolv-conf /tmp/fp.resolv >/dev/null 2>/tmp/fp.err`, 300_000));
       udhcpc.push(await timed(`U${i}`, `udhcpc -i eth0 -V ${VENDOR_CLASS} -q -n -f -t 5 -s /tmp/fp-udhcpc.sh >/dev/null 2>&1`, 120_000));
-      nodeE0.push((await timed(`N${i}`, '/tmp/node -e 0', 120_000)).ms);
+      nodeE0.push((await timed(`N${i}`, '/mnt/fp/node -e 0', 120_000)).ms);
       process.stdout.write(`round ${i + 1}: agent ${f1(agent[i]?.ms ?? NaN)} ms, udhcpc ${f1(udhcpc[i]?.ms ?? NaN)} ms, node -e 0 ${f1(nodeE0[i] ?? NaN)} ms\n`);
     }
     await sleep(500);
@@ -238,12 +242,11 @@ async function main(): Promise<void> {
     const e0 = median(nodeE0);
     const aB = median(agent.map((r) => r.ms));
     const uB = median(udhcpc.map((r) => r.ms));
-    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     process.stdout.write(
       [
         '',
-        `QEMU modem, shipped firmware ${v1.name} (arm64 guest, TCG, 1 vCPU); ${RUNS} rounds (medians); host load average at the end ${load}`,
-        `RSS in MiB as VmRSS (RssAnon / RssFile / RssShmem); both binaries run from the initramfs root, so their text is RssShmem on both sides`,
+        `QEMU modem, shipped firmware ${v1.name} (arm64 guest, TCG, 1 vCPU); ${RUNS} rounds (medians); host load average ${loadStart} at the start, ${loadavg()} at the end; QEMU start → daemon up to date ${f1(bootS)} s`,
+        `RSS in MiB as VmRSS (RssAnon / RssFile / RssShmem); both binaries run from a tmpfs (the SEA from the initramfs root, node from /mnt/fp), so their text is RssShmem on both sides`,
         `| figure | agent (SEA, device flags) | reference | agent − ref / ratio |`,
         '|---|---|---|---|',
         `| idle RSS: daemon bound + up to date vs bare \`node\` idle | ${memText(idle)} | ${memText(bare)} | +${f1(idle.rss - bare.rss)} MiB (anon +${f1(idle.anon - bare.anon)}) |`,
