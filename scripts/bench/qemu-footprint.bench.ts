@@ -75,7 +75,9 @@ interface Mem {
 }
 function parseMem(status: string): Mem {
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+  const m = { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+  if (!Object.values(m).every(Number.isFinite)) throw new Error(`no memory figures in the guest's answer (process gone?): ${status}`);
+  return m;
 }
 const memText = (m: Mem): string => `${f1(m.rss)} (${f1(m.anon)} / ${f1(m.file)} / ${f1(m.shmem)})`;
 
@@ -261,6 +263,7 @@ async function main(): Promise<void> {
     await q?.kill();
     await killAllQemu();
     await lab?.stop();
+    for (const f of [nodeDisk, image, join(DIR, 'wire.pcap')]) rmSync(f, { force: true });
   }
 }
 
