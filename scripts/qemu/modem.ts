@@ -136,9 +136,9 @@ export interface Modem extends QemuConsole {
 
 let statusSeq = 0;
 
-/** QEMU on `lab`'s tap; with no lab, no NIC (e.g. the power-cut scenario's re-boot). */
-export function startModem(o: { lab?: QemuLab; disk: string; log: string; timeoutMs: number; mac?: string }): Modem {
-  const q = startQemu({ disk: o.disk, log: o.log, timeoutMs: o.timeoutMs, ...(o.lab ? { netns: o.lab.ns, netArgs: o.lab.qemuNetArgs(o.mac) } : {}) });
+/** QEMU on `lab`'s tap; with no lab, no NIC (e.g. the power-cut scenario's re-boot); `extraArgs` go to QEMU as they are (e.g. a bench-only disk). */
+export function startModem(o: { lab?: QemuLab; disk: string; log: string; timeoutMs: number; mac?: string; extraArgs?: string[] }): Modem {
+  const q = startQemu({ disk: o.disk, log: o.log, timeoutMs: o.timeoutMs, ...(o.lab ? { netns: o.lab.ns, netArgs: o.lab.qemuNetArgs(o.mac) } : {}), ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}) });
   const line = (re: RegExp, timeoutMs: number): Promise<RegExpExecArray> => {
     // the line's rest up to a newline that has arrived (`$` would also match at the end of what
     // has arrived so far, i.e. mid-line)
