@@ -33,8 +33,9 @@ mkdir -p "$work" "$out"
 # the signing key pair (rootfs.ts makes it too when missing; made here first so both agree)
 if [ ! -f "$key.key" ]; then mkdir -p "$(dirname "$key")"; node "$root/agent/main.ts" image keygen --out "$key" >&2; fi
 
-# the board rootfs, cached by the hash of everything it is made of
-inputs=$( { sha256sum "$sea" "$root/scripts/rootfs.ts" "$root/scripts/rootfs-cpio.ts" "$key.pub"; find "$root/platform/rootfs" "$board" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; find "$root/platform/rootfs" "$board" -type f -perm -u+x | LC_ALL=C sort; } | sha256sum | cut -d' ' -f1)
+# the board rootfs, cached by the hash of everything it is made of (this script included: it
+# holds the rootfs.ts options)
+inputs=$( { sha256sum "$sea" "$here/firmware.sh" "$root/scripts/rootfs.ts" "$root/scripts/rootfs-cpio.ts" "$key.pub"; find "$root/platform/rootfs" "$board" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; find "$root/platform/rootfs" "$board" -type f -perm -u+x | LC_ALL=C sort; } | sha256sum | cut -d' ' -f1)
 base=$work/rootfs-board.cpio.gz
 if [ "$(cat "$work/rootfs-board.key" 2>/dev/null)" != "$inputs" ] || [ ! -s "$base" ]; then
   echo "firmware.sh: building the board rootfs (make rootfs BOARD=platform/boards/qemu-arm64)" >&2
