@@ -2,9 +2,10 @@
  * vsftpd for the lab: a generated config (foreground, one listen address, passive ports,
  * one real local user chrooted to `root`, protocol log), started inside a namespace.
  * The login user is created with useradd/chpasswd when it does not exist and removed again
- * by stop(). Used by the FTP tests, the benches and the upgrade demo.
+ * by stop(); a user left by a killed lab (its home, a lab dir under the temp dir, is gone) is
+ * adopted and removed the same way. Used by the FTP tests, the benches and the upgrade demo.
  */
-import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, waitFor, collectOutput, type Netns } from './netns.ts';
@@ -64,6 +65,17 @@ function killAll(pids: number[], signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * A lab user whose lab is gone: its home (a lab's root, made by useradd -d) was under the temp
+ * dir and no longer exists. A user of a lab still running (another vsftpd of the same test, a
+ * concurrent lab) still has its home, and is only reused, never deleted.
+ */
+async function isStaleLabUser(user: string): Promise<boolean> {
+  const home = (await run(['getent', 'passwd', user], { allowFail: true })).stdout.trim().split(':')[5] ?? '';
+  if (!home.startsWith(`${tmpdir()}/`)) return false;
+  return (await stat(home).then(() => true, () => false)) === false;
+}
+
 export async function startVsftpd(netns: Netns, ns: string, opts: VsftpdOptions): Promise<Vsftpd> {
   const port = opts.port ?? 21;
   const [pasvMin, pasvMax] = opts.pasvPorts ?? [40000, 40199];
@@ -79,6 +91,10 @@ export async function startVsftpd(netns: Netns, ns: string, opts: VsftpdOptions)
   let createdUser = false;
   if (!exists) {
     await run(['useradd', '-M', '-N', '-d', opts.root, '-s', '/bin/sh', opts.user]);
+    createdUser = true;
+  } else if (await isStaleLabUser(opts.user)) {
+    // left by a lab that was killed before its stop(): this lab adopts it, and deletes it
+    await run(['usermod', '-d', opts.root, opts.user]);
     createdUser = true;
   }
   await run(['chpasswd'], { input: `${opts.user}:${opts.password}\n` });

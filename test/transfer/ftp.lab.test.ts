@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { describeLab } from '../helpers/prereq.ts';
-import { Netns, labTag, waitFor } from '../../scripts/lab/netns.ts';
+import { Netns, labTag, run, waitFor } from '../../scripts/lab/netns.ts';
 import { startVsftpd, type Vsftpd } from '../../scripts/lab/vsftpd.ts';
 import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
 
@@ -247,6 +247,28 @@ describeLab('FTP fetcher against vsftpd', ['vsftpd', 'ss'], () => {
     } finally {
       await doomed.stop();
     }
+  });
+
+  it('a lab user left by a killed lab (its home dir gone) is adopted and deleted by stop(); a live lab\'s user is kept', async () => {
+    const stale = `cpx${tag}`;
+    const gone = join(tmpdir(), `cpf-gone-${tag}`);
+    await run(['useradd', '-M', '-N', '-d', gone, '-s', '/bin/sh', stale]);
+    try {
+      const s = await startVsftpd(netns, S, { root, address: SERVER, user: stale, password, port: 2125, pasvPorts: [40600, 40699] });
+      const home = (await run(['getent', 'passwd', stale])).stdout.split(':')[5];
+      expect(home).toBe(root);
+      await openSimPlatform(join(work, 'sim-stale'), { capacity: 16 * 1024 * 1024 });
+      const r = await get(['--port', '2125', '--user', stale, '--file', 'small.bin', '--sim', join(work, 'sim-stale'), '--md5', md5(small)]).result;
+      expect(r).toMatchObject({ ok: true, md5: md5(small) });
+      await s.stop();
+      expect((await run(['id', '-u', stale], { allowFail: true })).code).not.toBe(0);
+    } finally {
+      await run(['userdel', stale], { allowFail: true });
+    }
+    // the running labs' user (home = root, which exists) is reused by another vsftpd and survives its stop()
+    const other = await startVsftpd(netns, S, { root, address: SERVER, user, password, port: 2126, pasvPorts: [40700, 40799] });
+    await other.stop();
+    expect((await run(['id', '-u', user], { allowFail: true })).code).toBe(0);
   });
 
   it('stages over FTP into the sim slot and switches the boot env', async () => {
