@@ -269,7 +269,9 @@ describe('daemon (sim platform, fake DHCP/transfer)', () => {
       dhcp: fakeDhcp(offer({ softwareFile: 'FS-0900E_FW_1_04_00_x.bin', softwareMd5: md5(image(9)) })).factory,
     });
     const done = d.run();
-    for (let i = 0; i < 200 && !d.snapshot.staged; i++) await new Promise((r) => setTimeout(r, 10));
+    // a wait, not a timing check: under load (a full `make test` on 2 cores) the start-up slot
+    // checks and the staging took over the 2 s this loop used to allow
+    for (const until = Date.now() + 30_000; !d.snapshot.staged && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
     expect(d.snapshot.staged).toMatchObject({ slot: 'A', version: '1.4.0' });
     const reply = await sendControl(join(dir, 'state'), { cmd: 'reboot', source: 'cli' });
     expect(reply).toMatchObject({ ok: true });
