@@ -30,22 +30,19 @@
  * side). Medians of RUNS rounds (default 5), each round running the agent, udhcpc and
  * `node -e 0` once, interleaved. Needs root. Run: node scripts/bench/qemu-footprint.bench.ts [runs]
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { killAllQemu } from '../qemu/console.ts';
 import { startQemuLab, randomMac, type QemuLab } from '../qemu/lab.ts';
-import { buildFirmware, ensureArm64Bundle, makeDisk, startModem, VENDOR_CLASS, type Modem } from '../qemu/modem.ts';
+import { buildFirmware, ensureArm64Bundle, guestShell, makeDisk, signLabImage, startModem, VENDOR_CLASS, type Modem } from '../qemu/modem.ts';
 import { md5Hex, pseudoRandomImage } from '../lab/upgrade-lab.ts';
 import { readCapture } from '../../agent/pcap/reader.ts';
 import { dhcpPackets } from '../../agent/pcap/dhcp.ts';
 import { messageType } from '../../agent/dhcp/options.ts';
 import { MessageType } from '../../agent/dhcp/message.ts';
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = join(ROOT, '.lab/qemu/fp-bench');
 const MiB = 1024 * 1024;
@@ -125,15 +122,6 @@ function consoleClock(m: Modem): { mark(label: string, timeoutMs: number): Promi
   };
 }
 
-let seq = 0;
-/** A shell line on the guest's console; resolves with what it printed between markers. */
-async function guest(q: Modem, cmd: string, timeoutMs: number): Promise<string> {
-  const tag = `FP${++seq}`;
-  q.send(`echo ${tag}-BEGIN; ${cmd}; echo ${tag}-END`);
-  // (an empty output: END follows BEGIN's own line end)
-  const m = await q.waitFor(new RegExp(`\\n${tag}-BEGIN\\r?\\n([\\s\\S]*?)(?:\\r?\\n)?${tag}-END`), timeoutMs);
-  return m[1] ?? '';
-}
 const STATUS_KEYS = 'grep -E "^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem)"';
 
 async function main(): Promise<void> {
@@ -144,7 +132,7 @@ async function main(): Promise<void> {
   const payload = join(DIR, 'payload.bin');
   writeFileSync(payload, pseudoRandomImage(9, IMAGE_MB * MiB));
   const image = join(DIR, 'fp.img');
-  await run(process.execPath, [join(ROOT, 'agent/main.ts'), 'image', 'sign', payload, '--key', join(ROOT, '.lab/keys/vendor.key'), '--fw-version', '2.0.0', '--model', VENDOR_CLASS, '--out', image], { timeout: 300_000 });
+  await signLabImage(payload, image, '2.0.0', 300_000);
   rmSync(payload, { force: true });
   const imageData = readFileSync(image);
   // the bench-only node: a raw disk holding the binary, padded to whole sectors
@@ -175,7 +163,7 @@ async function main(): Promise<void> {
     await q.line(/decision: nothing \(UP_TO_DATE\)/, 300_000);
     const bootS = q.elapsed() / 1000;
     await sleep(2000);
-    const idle = parseMem(await guest(q, `${STATUS_KEYS} /proc/$(pidof cpe-agent)/status`, 60_000));
+    const idle = parseMem(await guestShell(q, `${STATUS_KEYS} /proc/$(pidof cpe-agent)/status`, 60_000));
     process.stdout.write(`QEMU start → up to date ${f1(bootS)} s; daemon idle ${memText(idle)} MiB\n`);
 
     // 2. an upgrade offered at its next renewal; the peak once staged
@@ -184,34 +172,34 @@ async function main(): Promise<void> {
     const u0 = nowMs();
     const staged = await q.line(/staged and verified.*?elapsedMs=(\d+)/, 1_200_000);
     const upgradeS = (nowMs() - u0) / 1000;
-    const peak = parseMem(await guest(q, `${STATUS_KEYS} /proc/$(pidof cpe-agent)/status`, 60_000));
+    const peak = parseMem(await guestShell(q, `${STATUS_KEYS} /proc/$(pidof cpe-agent)/status`, 60_000));
     process.stdout.write(`staged ${IMAGE_MB} MiB (agent elapsedMs ${staged[1] ?? '?'}); daemon after: ${memText(peak)} MiB, VmHWM ${f1(peak.hwm)}\n`);
 
     // no daemon from here on: the supervisor's inittab line removed, init told, the supervisor stopped
-    const stopped = await guest(
+    const stopped = await guestShell(
       q,
       `sed -i '/cpe-agent-supervise/d' /etc/inittab && kill -HUP 1 && sleep 1 && killall -TERM cpe-agent-supervise; i=0; while pidof cpe-agent >/dev/null && [ $i -lt 60 ]; do sleep 0.5; i=$((i+1)); done; echo "agent-pids:$(pidof cpe-agent)"`,
       120_000,
     );
     if (!/agent-pids:\s*$/m.test(stopped)) throw new Error(`the daemon did not stop: ${stopped}`);
     await sleep(6000);
-    const still = await guest(q, 'echo "agent-pids:$(pidof cpe-agent)"', 30_000);
+    const still = await guestShell(q, 'echo "agent-pids:$(pidof cpe-agent)"', 30_000);
     if (!/agent-pids:\s*$/m.test(still)) throw new Error(`init restarted the daemon: ${still}`);
 
     // bare node, copied into a tmpfs of its own (the initramfs root, also tmpfs, is capped at
     // about half the guest's RAM and holds 111 MiB already: the 98 MiB binary does not fit there)
-    const copied = await guest(q, `mkdir -p /mnt/fp && mount -t tmpfs -o size=112m,mode=0755 tmpfs /mnt/fp && head -c ${nodeSize} /dev/vdb > /mnt/fp/node && chmod 755 /mnt/fp/node && /mnt/fp/node --version`, 300_000);
+    const copied = await guestShell(q, `mkdir -p /mnt/fp && mount -t tmpfs -o size=112m,mode=0755 tmpfs /mnt/fp && head -c ${nodeSize} /dev/vdb > /mnt/fp/node && chmod 755 /mnt/fp/node && /mnt/fp/node --version`, 300_000);
     if (!/v24\.\d+\.\d+/.test(copied)) throw new Error(`bare node does not run in the guest: ${copied}`);
     // 2 s after its script ran (under TCG its start-up alone takes longer than that)
     const bare = parseMem(
-      await guest(q, `rm -f /tmp/fp.up; /mnt/fp/node -e 'require("fs").writeFileSync("/tmp/fp.up", ""); setInterval(function () {}, 1000)' & p=$!; while [ ! -e /tmp/fp.up ]; do sleep 0.1; done; sleep 2; ${STATUS_KEYS} /proc/$p/status; kill $p`, 120_000),
+      await guestShell(q, `rm -f /tmp/fp.up; /mnt/fp/node -e 'require("fs").writeFileSync("/tmp/fp.up", ""); setInterval(function () {}, 1000)' & p=$!; while [ ! -e /tmp/fp.up ]; do sleep 0.1; done; sleep 2; ${STATUS_KEYS} /proc/$p/status; kill $p`, 120_000),
     );
     process.stdout.write(`bare node ${copied.trim()} idle ${memText(bare)} MiB\n`);
 
     // the timed rounds, with the tap captured
     const pcap = join(DIR, 'wire.pcap');
     const cap = await lab.tcpdump(pcap, 'udp port 67 or udp port 68');
-    await guest(q, `printf '#!/bin/sh\\ncase "$1" in bound|renew) ip addr add "$ip/$mask" dev "$interface";; esac\\nexit 0\\n' > /tmp/fp-udhcpc.sh && chmod 755 /tmp/fp-udhcpc.sh`, 30_000);
+    await guestShell(q, `printf '#!/bin/sh\\ncase "$1" in bound|renew) ip addr add "$ip/$mask" dev "$interface";; esac\\nexit 0\\n' > /tmp/fp-udhcpc.sh && chmod 755 /tmp/fp-udhcpc.sh`, 30_000);
     const flush = 'ip addr flush dev eth0; ip route flush dev eth0 2>/dev/null';
     /** one command between markers; host times of both markers and its exit code */
     const m = q;

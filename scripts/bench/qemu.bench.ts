@@ -18,18 +18,15 @@
  * the offered image is a pseudo-random payload signed as version 2.0.0. Needs root.
  * Run: QEMU_BENCH=1 make bench, or node scripts/bench/run.ts qemu, or node scripts/bench/qemu.bench.ts
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { killAllQemu, type QemuConsole } from '../qemu/console.ts';
 import { startQemuLab, randomMac, type QemuLab } from '../qemu/lab.ts';
-import { BOARD_DIR, buildFirmware, ensureArm64Bundle, makeDisk, startModem, VENDOR_CLASS } from '../qemu/modem.ts';
+import { BOARD_DIR, buildFirmware, ensureArm64Bundle, guestShell, makeDisk, signLabImage, startModem, VENDOR_CLASS } from '../qemu/modem.ts';
 import { pseudoRandomImage } from '../lab/upgrade-lab.ts';
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = join(ROOT, '.lab/qemu/bench');
 const MiB = 1024 * 1024;
@@ -40,16 +37,9 @@ mkdirSync(DIR, { recursive: true });
 
 const t = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-/** Runs a shell line on the guest's serial shell; resolves with what it printed between markers. */
-async function guest(q: QemuConsole, tag: string, cmd: string, timeoutMs: number): Promise<string> {
-  q.send(`echo ${tag}-BEGIN; ${cmd}; echo ${tag}-END`);
-  const m = await q.waitFor(new RegExp(`\\n${tag}-BEGIN\\r?\\n([\\s\\S]*?)\\n${tag}-END`), timeoutMs);
-  return m[1] ?? '';
-}
-
-/** `cpe-agent image sign` with the lab's development key (.lab/keys/vendor.key, the firmware's trusted key), as firmware.sh signs; returns the file's MD5. */
+/** Signs the payload as firmware.sh does; returns the file's MD5. */
 async function signImage(payload: string, out: string, version: string): Promise<string> {
-  await run(process.execPath, [join(ROOT, 'agent/main.ts'), 'image', 'sign', payload, '--key', join(ROOT, '.lab/keys/vendor.key'), '--fw-version', version, '--model', VENDOR_CLASS, '--out', out], { timeout: 120_000 });
+  await signLabImage(payload, out, version, 120_000);
   return createHash('md5').update(readFileSync(out)).digest('hex');
 }
 
@@ -87,11 +77,10 @@ async function main(): Promise<void> {
     const agentMs = Number(staged[1]);
     process.stdout.write(`agent staged: ${staged[0].trim().slice(0, 200)}\n`);
     await new Promise((r) => setTimeout(r, 3000)); // idle after staging
-    const status = await guest(q, 'RSS', 'grep -E "^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem)" /proc/$(pidof cpe-agent | cut -d" " -f1)/status', 60_000);
+    const status = await guestShell(q, 'grep -E "^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem)" /proc/$(pidof cpe-agent | cut -d" " -f1)/status', 60_000);
     const kb = (k: string): number => Number(new RegExp(`${k}:\\s*(\\d+)`).exec(status)?.[1] ?? NaN);
-    const bb = await guest(
+    const bb = await guestShell(
       q,
-      'BB',
       `t0=$(cut -d' ' -f1 /proc/uptime); tftp -g -b ${blksize} -r bench.img -l /tmp/bb.img ${SERVER} && md5sum /tmp/bb.img && dd if=/tmp/bb.img of=/dev/vda3 bs=1M conv=fsync 2>/dev/null && head -c ${size} /dev/vda3 | md5sum; t1=$(cut -d' ' -f1 /proc/uptime); rm -f /tmp/bb.img; echo "bb-seconds $t0 $t1"`,
       1_200_000,
     );

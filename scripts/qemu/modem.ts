@@ -159,6 +159,23 @@ export function startModem(o: { lab?: QemuLab; disk: string; log: string; timeou
   };
 }
 
+let shellSeq = 0;
+/**
+ * Runs a shell line on the guest's serial shell; resolves with what it printed between two
+ * markers (an empty output too: END then follows BEGIN's own line end).
+ */
+export async function guestShell(q: QemuConsole, cmd: string, timeoutMs: number): Promise<string> {
+  const tag = `SH${++shellSeq}`;
+  q.send(`echo ${tag}-BEGIN; ${cmd}; echo ${tag}-END`);
+  const m = await q.waitFor(new RegExp(`\\n${tag}-BEGIN\\r?\\n([\\s\\S]*?)(?:\\r?\\n)?${tag}-END`), timeoutMs);
+  return m[1] ?? '';
+}
+
+/** `cpe-agent image sign` with the lab's development key (.lab/keys/vendor.key, the firmware's trusted key), as firmware.sh signs. */
+export async function signLabImage(payload: string, out: string, version: string, timeoutMs: number): Promise<void> {
+  await run(process.execPath, [join(ROOT, 'agent/main.ts'), 'image', 'sign', payload, '--key', join(ROOT, '.lab/keys/vendor.key'), '--fw-version', version, '--model', VENDOR_CLASS, '--out', out], { timeout: timeoutMs });
+}
+
 /** `snmpset` of docsDevResetNow.0 = true(1) to the modem, from the lab namespace. */
 export async function snmpReset(lab: QemuLab, ip: string, community: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return lab.snmp('snmpset', ['-v2c', '-c', community, '-t', '5', '-r', '2', '-m', '+DOCS-CABLE-DEVICE-MIB', ip, 'docsDevResetNow.0', 'i', '1'], 30_000);
