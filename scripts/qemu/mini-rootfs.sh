@@ -11,15 +11,7 @@
 set -euo pipefail
 out=$1 kdir=$2 version=$3 role=$4
 here=$(cd "$(dirname "$0")" && pwd)
-work=${QEMU_WORK:-$(cd "$here/../.." && pwd)/.lab/qemu}
-bb=$work/busybox-arm64
-if [ ! -x "$bb" ]; then
-  tmp=$(mktemp -d)
-  "$here/apt-arm64.sh" "$tmp" busybox-static >/dev/null
-  dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/x"
-  mkdir -p "$work" && cp "$tmp/x/bin/busybox" "$bb"
-  rm -rf "$tmp"
-fi
+bb=$("$here/busybox-arm64.sh")
 root=$(mktemp -d); trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,etc,mnt,tmp}
 cp "$bb" "$root/bin/busybox"
