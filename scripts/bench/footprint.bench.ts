@@ -57,14 +57,15 @@ const IDLE_ONLY = Boolean(process.env.FOOTPRINT_IDLE_ONLY);
 /**
  * The floor references: the Node built-ins the idle daemon loads for its own work (agent/daemon:
  * the DHCP socket, state files, `ip` children, the control socket, MD5/SHA-256 of the slots at
- * start), each used once, then idle. `logger` adds what pino loads (os, diagnostics_channel,
- * assert via sonic-boom, worker_threads/module/url via its transport code).
+ * start), each used once, then idle. The third row adds what pino would load without
+ * scripts/bundle-trims.ts (os, diagnostics_channel, assert via sonic-boom, worker_threads/module/url
+ * via its transport code): what that trim is worth.
  */
 const DAEMON_BUILTINS = ['events', 'path', 'util', 'fs', 'fs/promises', 'dgram', 'child_process', 'net'];
 const FLOORS: { name: string; modules: string[] }[] = [
   { name: 'built-ins the daemon needs, without node:crypto', modules: DAEMON_BUILTINS },
   { name: 'built-ins the daemon needs (+ node:crypto)', modules: [...DAEMON_BUILTINS, 'crypto'] },
-  { name: 'the same + the logger\'s built-ins (pino)', modules: [...DAEMON_BUILTINS, 'crypto', 'os', 'diagnostics_channel', 'assert', 'worker_threads', 'module', 'url', 'buffer'] },
+  { name: 'the same + the built-ins of untrimmed pino', modules: [...DAEMON_BUILTINS, 'crypto', 'os', 'diagnostics_channel', 'assert', 'worker_threads', 'module', 'url', 'buffer'] },
 ];
 function floorScript(modules: string[], sock: string): string {
   return [
@@ -185,7 +186,7 @@ try {
 
   // the floor: a bare node under the device flags that loads and uses only the Node built-ins the
   // idle daemon needs (what no agent code can go below), with and without node:crypto, and with
-  // the built-ins the logger (pino) adds
+  // the built-ins pino would add untrimmed
   const floors: { name: string; mem: Mem }[] = [];
   for (const f of FLOORS) {
     await uncache(BINARIES);
