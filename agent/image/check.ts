@@ -15,7 +15,7 @@
  * cover the file as served, and the signed metadata stays with the image (a slot filesystem
  * ignores the trailing bytes).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.ts';
 import { AgentError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { decodeTrailer, MAX_TRAILER } from './format.ts';
@@ -64,8 +64,8 @@ export function createImageCheck(o: ImageCheckOptions): ImageCheck {
     async readBack(stream, length) {
       const tailStart = Math.max(0, length - MAX_TRAILER);
       const kept = new Uint8Array(length - tailStart);
-      const md5 = createHash('md5');
-      const sha = createHash('sha256');
+      const md5 = nodeCrypto().createHash('md5');
+      const sha = nodeCrypto().createHash('sha256');
       let off = 0;
       for await (const chunk of stream) {
         md5.update(chunk);

@@ -14,7 +14,8 @@
  *   instead of before it, so hashing can overlap the next network round trip. Large chunks (FTP reads) are hashed in place, in
  *   one update per algorithm. Memory: one STAGE-sized buffer, whatever the stream length.
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.ts';
 import type { ByteSink } from './types.ts';
 
 export interface Md5Digest {
@@ -49,7 +50,7 @@ abstract class StagedHashSink<D extends Md5Digest> implements ByteSink {
   /** for error messages (not constructor.name: the device bundle is minified) */
   protected abstract readonly kind: string;
   private readonly inner: ByteSink | undefined;
-  protected readonly md5: Hash = createHash('md5');
+  protected readonly md5: Hash = nodeCrypto().createHash('md5');
   private readonly sha256: Hash | null;
   private readonly stage: Uint8Array = new Uint8Array(STAGE);
   private staged = 0;
@@ -140,7 +141,7 @@ export class HashingSink extends StagedHashSink<Digests> {
   private readonly sha: Hash;
 
   constructor(inner?: ByteSink) {
-    const sha = createHash('sha256');
+    const sha = nodeCrypto().createHash('sha256');
     super(inner, sha);
     this.sha = sha;
   }
