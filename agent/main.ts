@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   reboot: async () => (await import('./cli/commands/reboot.ts')).registerReboot,
   leg: async () => (await import('./cli/commands/leg.ts')).registerLeg,
   image: async () => (await import('./cli/commands/image.ts')).registerImage,
+  digest: async () => (await import('./cli/commands/digest.ts')).registerDigest,
 };
 
 /** the command modules argv needs: the named one; none for --version; all otherwise */

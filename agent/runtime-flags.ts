@@ -46,3 +46,12 @@ export function serverRelaunch(argv: readonly string[], execArgv: readonly strin
   if (sea) return { file: execPath, args: [execPath, `--node-options=${SERVER_FLAGS.join(' ')}`, ...rest] };
   return { file: execPath, args: [execPath, ...execArgv, ...SERVER_FLAGS, argv[1] ?? '', ...rest] };
 }
+
+/**
+ * The command line that runs this program again (a child doing part of its work, e.g. the
+ * daemon's `digest` child): the SEA is its own binary (its execArgv is built in: repeating it
+ * would make arguments of it); node + bundle is node, its flags and the script.
+ */
+export function selfCommand(argv: readonly string[], execArgv: readonly string[], execPath: string, sea: boolean): string[] {
+  return sea ? [execPath] : [execPath, ...execArgv, argv[1] ?? ''];
+}

@@ -5,7 +5,7 @@
  * A board is flashed at the factory: there is no factory-image step.
  */
 import type { Logger } from '../log.ts';
-import { digestStream } from '../transfer/hashing-sink.ts';
+import { inProcessDigester, type StreamDigester } from '../transfer/digest-child.ts';
 import { BlockSlots } from '../../platform/block/slots.ts';
 import { UBootEnvStore } from '../../platform/uboot/env-store.ts';
 import { UBootBootEnv } from '../../platform/uboot/boot-env.ts';
@@ -31,10 +31,11 @@ export interface BoardPlatformConfig {
  * from the last MAX_TRAILER bytes as they stream by: a board's slot holds the whole firmware
  * file, trailer included, so the running version is known even with no state (first boot).
  */
-async function describe(src: AsyncIterable<Uint8Array>): Promise<SlotContent> {
+async function describe(open: () => AsyncIterable<Uint8Array>, digest: StreamDigester): Promise<SlotContent> {
   let tail = new Uint8Array(0);
   async function* pass(): AsyncGenerator<Uint8Array> {
-    for await (const c of src) {
+    tail = new Uint8Array(0); // each read (a digest retried in-process reads again) starts afresh
+    for await (const c of open()) {
       if (c.length >= MAX_TRAILER) tail = c.slice(c.length - MAX_TRAILER);
       else {
         const t = new Uint8Array(Math.min(MAX_TRAILER, tail.length + c.length));
@@ -46,7 +47,7 @@ async function describe(src: AsyncIterable<Uint8Array>): Promise<SlotContent> {
       yield c;
     }
   }
-  const d = await digestStream(pass());
+  const d = await digest(pass);
   const signed = trailerInfo(tail, d.bytes);
   return { size: d.bytes, md5: d.md5, sha256: d.sha256, ...(signed ? { signed } : {}) };
 }
@@ -56,7 +57,8 @@ async function describe(src: AsyncIterable<Uint8Array>): Promise<SlotContent> {
  * stale note is never believed). A board's env is not used for them: boot.scr rewrites only the
  * variables it knows.
  */
-export function openBoardAgentPlatform(cfg: BoardPlatformConfig, log: Logger, notesDir: string): AgentPlatform {
+/** `digest`: how slot bytes are hashed (the daemon: in a child process, digest-child.ts). */
+export function openBoardAgentPlatform(cfg: BoardPlatformConfig, log: Logger, notesDir: string, digest: StreamDigester = inProcessDigester): AgentPlatform {
   const store = new UBootEnvStore({ copies: cfg.env.copies, size: cfg.env.size });
   const bootEnv = new UBootBootEnv(store, { cmdline: cfg.cmdline, bootlimit: cfg.bootlimit });
   const slots = new BlockSlots({
@@ -92,12 +94,12 @@ export function openBoardAgentPlatform(cfg: BoardPlatformConfig, log: Logger, no
       if (info.unbootable) return null;
       const size = info.size ?? (await slots.capacity(slot));
       if (size === 0) return null;
-      return describe(slots.read(slot, size));
+      return describe(() => slots.read(slot, size), digest);
     },
     async digestSlot(slot: SlotName, size: number): Promise<SlotContent | null> {
       if (size <= 0 || size > (await slots.capacity(slot))) return null;
       try {
-        return await describe(slots.read(slot, size));
+        return await describe(() => slots.read(slot, size), digest);
       } catch (e) {
         if (isAgentError(e, 'SLOT_SHORT_READ')) return null;
         throw e;

@@ -9,7 +9,7 @@ import { copyFile, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.ts';
 import { AgentError, isAgentError } from '../errors.ts';
-import { digestStream } from '../transfer/hashing-sink.ts';
+import { inProcessDigester, type StreamDigester } from '../transfer/digest-child.ts';
 import { openSimPlatform, slotPath } from '../../platform/sim/index.ts';
 import { readSlotNote, writeSlotNote } from '../../platform/slot-notes.ts';
 import { versionFromFileName } from '../upgrade/version.ts';
@@ -26,7 +26,7 @@ export interface SimPlatformConfig {
   versionPattern: string;
 }
 
-async function fileDigests(path: string): Promise<SlotContent | null> {
+async function fileDigests(path: string, digest: StreamDigester): Promise<SlotContent | null> {
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -35,7 +35,7 @@ async function fileDigests(path: string): Promise<SlotContent | null> {
     throw e;
   }
   if (size === 0) return null;
-  const d = await digestStream(createReadStream(path));
+  const d = await digest(() => createReadStream(path));
   const fh = await open(path, 'r');
   let signed: ReturnType<typeof trailerInfo> = null;
   try {
@@ -49,8 +49,11 @@ async function fileDigests(path: string): Promise<SlotContent | null> {
   return { size: d.bytes, md5: d.md5, sha256: d.sha256, ...(signed ? { signed } : {}) };
 }
 
-/** `exit`: what the sim reboot does to the process (default: process.exit; tests record it). */
-export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, exit?: (code: number) => void): Promise<AgentPlatform> {
+/**
+ * `exit`: what the sim reboot does to the process (default: process.exit; tests record it).
+ * `digest`: how slot bytes are hashed (the daemon: in a child process, digest-child.ts).
+ */
+export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, exit?: (code: number) => void, digest: StreamDigester = inProcessDigester): Promise<AgentPlatform> {
   const sim = await openSimPlatform(cfg.dir, { ...(cfg.slotCapacity !== undefined ? { capacity: cfg.slotCapacity } : {}), log, ...(exit ? { exit } : {}) });
   return {
     ref: { backend: 'sim', dir: cfg.dir },
@@ -67,11 +70,11 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
         ...(o.envRecovered ? { envRecovered: o.envRecovered } : {}),
       };
     },
-    inspectSlot: (slot: SlotName) => fileDigests(slotPath(cfg.dir, slot)),
+    inspectSlot: (slot: SlotName) => fileDigests(slotPath(cfg.dir, slot), digest),
     async digestSlot(slot: SlotName, size: number) {
       if (size <= 0) return null;
       try {
-        const d = await digestStream(sim.slots.read(slot, size));
+        const d = await digest(() => sim.slots.read(slot, size));
         return { size: d.bytes, md5: d.md5, sha256: d.sha256 };
       } catch (e) {
         if (isAgentError(e, 'SLOT_SHORT_READ')) return null;
@@ -83,7 +86,7 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
     imageNote: (slot) => readSlotNote(cfg.dir, slot),
     async factoryImage() {
       if (!cfg.factoryImage) return null;
-      const content = await fileDigests(cfg.factoryImage).catch(() => null);
+      const content = await fileDigests(cfg.factoryImage, digest).catch(() => null);
       if (!content) return null;
       const file = basename(cfg.factoryImage);
       return { ...content, file, version: cfg.factoryVersion ?? versionFromFileName(file, cfg.versionPattern)?.text ?? null };
@@ -119,7 +122,7 @@ export async function openSimAgentPlatform(cfg: SimPlatformConfig, log: Logger, 
         await unlink(tmp).catch(() => undefined);
         throw new AgentError('SLOT_IO', `cannot install the factory image into slot ${slot}: ${e instanceof Error ? e.message : String(e)}`, { slot });
       }
-      const content = await fileDigests(dst);
+      const content = await fileDigests(dst, digest);
       if (!content) throw new AgentError('SLOT_IO', `slot ${slot} is empty after the factory install`, { slot });
       const version = cfg.factoryVersion ?? content.signed?.version ?? versionFromFileName(basename(src), cfg.versionPattern)?.text ?? null;
       await writeSlotNote(cfg.dir, slot, { md5: content.md5, version, file: basename(src) });

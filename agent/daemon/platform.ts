@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { BootEnv, Rebooter, SlotName, Slots } from '../../platform/types.ts';
 import type { PlatformRef } from '../state/schema.ts';
 import type { BootFacts } from './boot.ts';
+import type { StreamDigester } from '../transfer/digest-child.ts';
 
 export interface SlotContent {
   size: number;
@@ -53,11 +54,12 @@ export interface AgentPlatform {
 
 /**
  * The backend the config names (platform.backend); only that backend's modules are loaded.
- * `exit`: the sim reboot's process exit (tests).
+ * `exit`: the sim reboot's process exit (tests). `digest`: how slot bytes are hashed (default
+ * in-process; the daemon's `run` hashes in a child process, agent/transfer/digest-child.ts).
  */
-export async function openAgentPlatform(config: AgentConfig, log: Logger, exit?: (code: number) => void): Promise<AgentPlatform> {
+export async function openAgentPlatform(config: AgentConfig, log: Logger, exit?: (code: number) => void, digest?: StreamDigester): Promise<AgentPlatform> {
   const p = config.platform;
-  if (p.backend === 'board') return (await import('./platform-board.ts')).openBoardAgentPlatform(p.board, log, config.stateDir);
+  if (p.backend === 'board') return (await import('./platform-board.ts')).openBoardAgentPlatform(p.board, log, config.stateDir, digest);
   return (await import('./platform-sim.ts')).openSimAgentPlatform(
     {
       dir: p.sim.dir ?? `${config.stateDir}/sim`,
@@ -68,5 +70,6 @@ export async function openAgentPlatform(config: AgentConfig, log: Logger, exit?:
     },
     log,
     exit,
+    digest,
   );
 }

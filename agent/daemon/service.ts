@@ -33,6 +33,7 @@ import type { ImageCheckFactory } from '../image/policy.ts';
 import { otherSlot } from '../../platform/types.ts';
 import { reconcileBoot } from './boot.ts';
 import { fetchConfigFile } from '../upgrade/config-file.ts';
+import type { StreamDigester } from '../transfer/digest-child.ts';
 import { onAckState, onDownloadFailed, onRebootRequested, onStaged } from './transitions.ts';
 import { removeRuntime, writeRuntime } from '../status/files.ts';
 import { startControlServer, type ControlServer } from './control.ts';
@@ -79,6 +80,8 @@ export interface DaemonDeps {
   stopGraceMs?: number;
   now?: () => number;
   random?: () => number;
+  /** how files and slots are hashed while idle (run: a child process); default in-process */
+  digest?: StreamDigester;
 }
 
 export class Daemon {
@@ -679,6 +682,7 @@ export class Daemon {
         log: this.log,
         now: this.now,
         signal: this.life.signal,
+        ...(this.d.digest ? { digest: this.d.digest } : {}),
       });
       const rec = { file: r.file, md5: r.md5, size: r.bytes, path: r.path, fetchedAt: this.now() };
       await this.persist((s) =>

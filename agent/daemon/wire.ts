@@ -16,14 +16,16 @@ import { stage } from '../upgrade/stage.ts';
 import type { ImageCheckFactory } from '../image/policy.ts';
 import { StateStore } from '../state/store.ts';
 import { openAgentPlatform } from './platform.ts';
+import type { StreamDigester } from '../transfer/digest-child.ts';
 import { Daemon } from './service.ts';
 import type { DhcpFactory } from './ports.ts';
 import type { NetConfigurator } from '../../platform/types.ts';
 
-export async function createDaemon(config: AgentConfig, log: Logger, opts: { once: boolean }): Promise<Daemon> {
+/** `opts.digest`: how slots are hashed (run: a child process; default in-process). */
+export async function createDaemon(config: AgentConfig, log: Logger, opts: { once: boolean; digest?: StreamDigester }): Promise<Daemon> {
   const store = new StateStore(config.stateDir, log);
   await store.ensureDir();
-  const platform = await openAgentPlatform(config, log);
+  const platform = await openAgentPlatform(config, log, undefined, opts.digest);
   const net: NetConfigurator = config.net.backend === 'ip' ? new IpNet({ resolvConf: config.net.resolvConf }) : new DryRunNet();
   const dhcp: DhcpFactory = (cb) => {
     const runner = new DhcpRunner({
@@ -66,6 +68,7 @@ export async function createDaemon(config: AgentConfig, log: Logger, opts: { onc
     log,
     store,
     platform,
+    ...(opts.digest ? { digest: opts.digest } : {}),
     dhcp,
     fetchers,
     stage,

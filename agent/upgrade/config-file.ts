@@ -12,7 +12,7 @@
  * configuration untouched. A file whose MD5 equals the stored one is not fetched again.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { fsyncDir, tempPathFor, writeFileAtomic } from '../util/atomic-file.ts';
 import { HashingSink, isMd5Hex } from '../transfer/hashing-sink.ts';
 import type { Fetcher, TransferRequest } from '../transfer/types.ts';
+import { inProcessDigester, type StreamDigester } from '../transfer/digest-child.ts';
 
 export const DEFAULT_CONFIG_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -36,6 +37,8 @@ export interface ConfigFileRequest {
   log?: Logger;
   now?: () => number;
   signal?: AbortSignal;
+  /** how the stored file is hashed (the daemon: in a child process); default in-process */
+  digest?: StreamDigester;
 }
 
 export interface StoredConfig {
@@ -108,7 +111,7 @@ export async function fetchConfigFile(req: ConfigFileRequest): Promise<ConfigFil
   const paths = configPaths(req.stateDir);
 
   const stored = await readStoredConfig(req.stateDir);
-  if (stored && stored.md5 === expected && (await fileMd5(paths.current)) === expected) {
+  if (stored && stored.md5 === expected && (await fileMd5(paths.current, req.digest ?? inProcessDigester)) === expected) {
     log.info({ file, md5: expected }, 'config: stored configuration already has this MD5; not fetched');
     return { ...stored, path: paths.current, changed: false, applied: false };
   }
@@ -187,9 +190,9 @@ export async function fetchConfigFile(req: ConfigFileRequest): Promise<ConfigFil
   }
 }
 
-async function fileMd5(path: string): Promise<string | undefined> {
+async function fileMd5(path: string, digest: StreamDigester): Promise<string | undefined> {
   try {
-    return createHash('md5').update(await readFile(path)).digest('hex');
+    return (await digest(() => createReadStream(path))).md5;
   } catch {
     return undefined;
   }

@@ -102,6 +102,11 @@ const BAD: Record<string, Array<[string[], string]>> = {
     [['image', 'inspect'], 'CLI_MISSING_ARGUMENT'],
     [['image', 'inspect', join(dir, 'missing.bin')], 'CLI_FILE'],
   ],
+  digest: [
+    [['digest', join(dir, 'missing.bin')], 'DIGEST_READ'],
+    [['digest', EMPTY, EMPTY], 'CLI_EXCESS_ARGUMENTS'],
+    [['digest', '--bogus'], 'CLI_UNKNOWN_OPTION'],
+  ],
   '(none)': [
     [[], 'CLI_MISSING_COMMAND'],
     [['frobnicate'], 'CLI_UNKNOWN_COMMAND'],

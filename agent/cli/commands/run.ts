@@ -24,6 +24,9 @@ import { createLogger } from '../../log.ts';
 import { createDaemon } from '../../daemon/wire.ts';
 import type { Outcome } from '../../daemon/service.ts';
 import { AgentError } from '../../errors.ts';
+import { isSea } from 'node:sea';
+import { selfCommand } from '../../runtime-flags.ts';
+import { ChildDigester } from '../../transfer/digest-child.ts';
 
 interface RunOptions {
   config?: string;
@@ -72,54 +75,67 @@ export function registerRun(program: Command): void {
     .option('--factory-version <v>', 'sim: version of the factory image (config: platform.sim.factoryVersion)')
     .option('--resolv-conf <path>', 'where DNS servers are written (config: net.resolvConf)')
     .action(async (o: RunOptions) => {
-      if (o.logFormat !== undefined && o.logFormat !== 'json' && o.logFormat !== 'text') {
-        throw new AgentError('CLI_USAGE', `--log-format must be json or text, got ${JSON.stringify(o.logFormat)}`);
+      // the boot checks hash the slots in a `cpe-agent digest` child (node:crypto stays out of
+      // the daemon); started now, its start-up overlaps ours
+      const digester = new ChildDigester(selfCommand(process.argv, process.execArgv, process.execPath, isSea()));
+      digester.prepare();
+      try {
+        await runDaemon(o, digester);
+      } finally {
+        digester.close();
       }
-      const config = loadConfig({
-        ...(o.config ? { file: o.config } : {}),
-        overrides: {
-          iface: o.iface,
-          vendorClass: o.vendorClass,
-          'platform.backend': o.platform,
-          stateDir: o.stateDir,
-          'log.format': o.logFormat,
-          'platform.sim.dir': o.simDir,
-          'platform.sim.factoryImage': o.factoryImage,
-          'platform.sim.factoryVersion': o.factoryVersion,
-          'net.resolvConf': o.resolvConf,
-        },
-      });
-      // The `exiting` line closes the log: whatever still runs after it (a socket closing)
-      // writes nothing.
-      let closed = false;
-      const log = createLogger({ format: config.log.format, level: config.log.level, destination: { write: (s: string) => (closed ? true : process.stderr.write(s)) } });
-      log.info(
-        { event: 'start', iface: config.iface, vendorClass: config.vendorClass, stateDir: config.stateDir, platform: config.platform.backend, once: o.once === true },
-        `cpe-agent starting on ${config.iface} as ${config.vendorClass}`,
-      );
-      const daemon = await createDaemon(config, log, { once: o.once === true });
-      // agent/snmp (and net-snmp) is loaded only when the config has an `snmp` section
-      const snmp = config.snmp ? await (await import('../../snmp/index.ts')).startSnmp(config, daemon, log) : undefined;
-      let signalled = false;
-      const onSignal = (sig: 'SIGTERM' | 'SIGINT'): void => {
-        if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143);
-        signalled = true;
-        void daemon.stop(sig);
-      };
-      process.on('SIGTERM', () => onSignal('SIGTERM'));
-      process.on('SIGINT', () => onSignal('SIGINT'));
-      const outcome = await daemon.run().finally(() => snmp?.close());
-      const run = daemon.snapshot.running;
-      const staged = daemon.snapshot.staged;
-      const img = staged ?? run;
-      const where = img ? ` (${staged ? 'staged' : 'running'} slot ${img.slot} version ${img.version ?? '?'} md5 ${img.md5})` : '';
-      log.info({ event: 'exit', outcome }, `exiting: ${outcome}`);
-      closed = true;
-      process.stdout.write(`cpe-agent: ${outcome}${where}\n`);
-      const code = OUTCOME_EXIT[outcome];
-      process.exitCode = code;
-      // The daemon is finished; a socket still closing must not keep the process (and so
-      // the 2 s promise) hostage. stdout/stderr are synchronous for files and pipes.
-      setTimeout(() => process.exit(code), EXIT_LINGER_MS).unref();
     });
+}
+
+async function runDaemon(o: RunOptions, digester: ChildDigester): Promise<void> {
+  if (o.logFormat !== undefined && o.logFormat !== 'json' && o.logFormat !== 'text') {
+    throw new AgentError('CLI_USAGE', `--log-format must be json or text, got ${JSON.stringify(o.logFormat)}`);
+  }
+  const config = loadConfig({
+    ...(o.config ? { file: o.config } : {}),
+    overrides: {
+      iface: o.iface,
+      vendorClass: o.vendorClass,
+      'platform.backend': o.platform,
+      stateDir: o.stateDir,
+      'log.format': o.logFormat,
+      'platform.sim.dir': o.simDir,
+      'platform.sim.factoryImage': o.factoryImage,
+      'platform.sim.factoryVersion': o.factoryVersion,
+      'net.resolvConf': o.resolvConf,
+    },
+  });
+  // The `exiting` line closes the log: whatever still runs after it (a socket closing)
+  // writes nothing.
+  let closed = false;
+  const log = createLogger({ format: config.log.format, level: config.log.level, destination: { write: (s: string) => (closed ? true : process.stderr.write(s)) } });
+  log.info(
+    { event: 'start', iface: config.iface, vendorClass: config.vendorClass, stateDir: config.stateDir, platform: config.platform.backend, once: o.once === true },
+    `cpe-agent starting on ${config.iface} as ${config.vendorClass}`,
+  );
+  digester.log = log;
+  const daemon = await createDaemon(config, log, { once: o.once === true, digest: digester.digest });
+  // agent/snmp (and net-snmp) is loaded only when the config has an `snmp` section
+  const snmp = config.snmp ? await (await import('../../snmp/index.ts')).startSnmp(config, daemon, log) : undefined;
+  let signalled = false;
+  const onSignal = (sig: 'SIGTERM' | 'SIGINT'): void => {
+    if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143);
+    signalled = true;
+    void daemon.stop(sig);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  const outcome = await daemon.run().finally(() => snmp?.close());
+  const run = daemon.snapshot.running;
+  const staged = daemon.snapshot.staged;
+  const img = staged ?? run;
+  const where = img ? ` (${staged ? 'staged' : 'running'} slot ${img.slot} version ${img.version ?? '?'} md5 ${img.md5})` : '';
+  log.info({ event: 'exit', outcome }, `exiting: ${outcome}`);
+  closed = true;
+  process.stdout.write(`cpe-agent: ${outcome}${where}\n`);
+  const code = OUTCOME_EXIT[outcome];
+  process.exitCode = code;
+  // The daemon is finished; a socket still closing must not keep the process (and so
+  // the 2 s promise) hostage. stdout/stderr are synchronous for files and pipes.
+  setTimeout(() => process.exit(code), EXIT_LINGER_MS).unref();
 }
