@@ -5,6 +5,7 @@
  * order (a RELEASE leaves before the address is removed; `bound` runs only once the lease is
  * applied). This is the contract the upgrade daemon uses.
  */
+import { monotonicMs } from '../util/clock.ts';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.ts';
 import type { LeaseConfig, NetConfigurator } from '../../platform/types.ts';
@@ -40,7 +41,7 @@ export interface DhcpRunnerOptions {
   mac?: string;
   /** transport factory; default the UDP socket on port 68 */
   transport?: (h: DhcpSocketHandlers) => Promise<DhcpTransport>;
-  /** ms clock; default monotonic (performance.timeOrigin + performance.now()) */
+  /** ms clock; default monotonic (agent/util/clock.ts) */
   clock?: () => number;
   /** poll /sys/class/net/IF/carrier every second and feed linkDown/linkUp (default true) */
   watchLink?: boolean;
@@ -89,7 +90,7 @@ export class DhcpRunner {
   constructor(opts: DhcpRunnerOptions) {
     this.opts = opts;
     this.log = opts.log.child({ mod: 'dhcp', iface: opts.iface });
-    this.clock = opts.clock ?? (() => performance.timeOrigin + performance.now());
+    this.clock = opts.clock ?? monotonicMs;
   }
 
   /** The lease applied on the interface, if any. */

@@ -5,6 +5,7 @@
  * recovers), so nothing is ACKed before the sink accepted it and memory stays flat
  * whatever the file size.
  */
+import { monotonicMs } from '../util/clock.ts';
 import dgram from 'node:dgram';
 import { AgentError, asAgentError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -74,7 +75,7 @@ interface Queued {
 function transfer(cfg: TftpConfig, sink: ByteSink, opts: TransferOptions, o: TftpFetcherOptions): Promise<TransferResult> {
   const log = (o.log ?? silentLogger()).child({ tftp: `${cfg.server}:${cfg.port}`, file: cfg.file.slice(0, 100) });
   const progressEvery = o.progressIntervalMs ?? 250;
-  const now = (): number => performance.now();
+  const now = monotonicMs;
   const started = now();
 
   return new Promise<TransferResult>((resolve, reject) => {
