@@ -1,7 +1,8 @@
 /**
  * agent/main.ts loads only the module of the command it runs: `run` never loads the LEG
  * (node:sqlite), `leg` never loads the upgrade path (basic-ftp → node:tls), `--version` neither.
- * Within `run`, the FTP client (node:tls) is loaded on the first FTP transfer (daemon/wire.ts).
+ * Within `run`, the FTP client (node:tls) is loaded on the first FTP transfer (daemon/wire.ts),
+ * node:crypto on the first hash in the process (agent/util/crypto.ts).
  * pino's transport code (worker_threads) and sonic-boom's node:assert are kept out of the bundle.
  * Seen from outside: the built bundle runs with a preload that prints the built-in modules
  * Node loaded (process.moduleLoadList) at exit.
@@ -41,6 +42,13 @@ describe('lazy command loading', () => {
     expect(m).toContain('dgram'); // the DHCP client: the run command's modules were loaded
     expect(m).not.toContain('tls');
     expect(m).not.toContain('sqlite');
+  });
+  it('run loads neither node:crypto (hashing is on first use, slots in a digest child) nor perf_hooks', () => {
+    // the idle daemon itself: test/upgrade/upgrade.lab.test.ts ("the idle daemon verified its slots …")
+    const m = loaded('run', '--help');
+    expect(m).toContain('dgram');
+    expect(m).not.toContain('crypto');
+    expect(m).not.toContain('perf_hooks');
   });
   it('the logger (pino) is loaded without worker_threads or assert (scripts/bundle-trims.ts)', () => {
     // run's modules include agent/log.ts, so pino is initialised here (without the esbuild

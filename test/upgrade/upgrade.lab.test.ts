@@ -70,10 +70,10 @@ function parseLog(text: string): Array<Record<string, unknown>> {
 }
 
 /** Starts `cpe-agent ARGS` inside namespace `ns`, stderr (JSON logs) to LOG_DIR/<name>-<n>.log. */
-function startAgent(ns: string, args: string[], name: string): { child: ChildProcess; done: Promise<AgentRun>; logFile: string } {
+function startAgent(ns: string, args: string[], name: string, env?: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<AgentRun>; logFile: string } {
   const logFile = join(LOG_DIR, `${tag}-${String(++runs).padStart(2, '0')}-${name}.log`);
   writeFileSync(logFile, '');
-  const child = spawn('ip', ['netns', 'exec', ns, AGENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, AGENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   live.add(child);
   let stdout = '';
   let stderr = '';
@@ -173,6 +173,27 @@ describeLab('upgrade decision table (dhcpd + tftpd-hpa + vsftpd, dist/cpe-agent 
     expect(events(r, 'decision').map((e) => e.code)).toEqual(['UP_TO_DATE']);
     expect(events(r, 'download.start')).toEqual([]);
     expect(status(c)).toMatchObject({ state: 'up-to-date', running: { slot: 'A', md5: md5Hex(NEW_FS) }, staged: null });
+  });
+
+  it('the idle daemon verified its slots in a `cpe-agent digest` child: node:crypto and perf_hooks never loaded in it', async () => {
+    const c = cpe(0, 'FS-0900E', 'lean');
+    writeFileSync(join(c.dir, F.factory), NEW_FS);
+    // a preload (NODE_OPTIONS reaches node + bundle, i.e. dist/cpe-agent) prints the daemon's built-in modules at exit
+    const probe = join(c.dir, 'probe.cjs');
+    writeFileSync(probe, `process.on('exit', () => require('fs').writeSync(2, '\\nLOADED ' + process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join(',') + '\\n'));\n`);
+    const a = startAgent(c.ns, runArgs(c, ['--once']), 'lean', { NODE_OPTIONS: `--require=${probe}` });
+    const r = await a.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('up-to-date');
+    expect(events(r, 'boot').length).toBe(1);
+    expect(events(r, 'digest.child-failed')).toEqual([]);
+    const line = readFileSync(a.logFile, 'utf8').split('\n').find((l) => l.startsWith('LOADED '));
+    expect(line, 'no LOADED line: the agent under test does not honour NODE_OPTIONS (a SEA: run this case on dist/cpe-agent)').toBeDefined();
+    const loaded = (line ?? '').slice(7).split(',');
+    expect(loaded).toContain('dgram'); // the probe saw the daemon
+    expect(loaded).not.toContain('crypto');
+    expect(loaded).not.toContain('perf_hooks');
+    expect(status(c)).toMatchObject({ state: 'up-to-date', running: { slot: 'A', md5: md5Hex(NEW_FS) } });
   });
 
   it('urgency 1 → download over TFTP, stage, DHCPRELEASE (dhcpd lease file: free), reboot; next start runs the new slot', async () => {
