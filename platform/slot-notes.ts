@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '../agent/util/zod.ts';
+import * as z from '../agent/util/zod.ts';
 import { writeFileAtomic } from '../agent/util/atomic-file.ts';
 import type { SlotName } from './types.ts';
 

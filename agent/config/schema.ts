@@ -3,7 +3,7 @@
  * in config/cpe-agent.example.json. Unknown keys are errors (a typo must not silently fall
  * back to a default). Durations are in seconds in the file.
  */
-import { z } from '../util/zod.ts';
+import * as z from '../util/zod.ts';
 import { DEFAULT_VERSION_PATTERN } from '../upgrade/version.ts';
 
 const seconds = z.number().check(z.positive());

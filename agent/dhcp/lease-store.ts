@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '../util/zod.ts';
+import * as z from '../util/zod.ts';
 import type { Lease } from './lease.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 

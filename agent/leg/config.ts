@@ -4,7 +4,7 @@
  * validated once, so the rest of the LEG never sees a bad value.
  */
 import { readFileSync } from 'node:fs';
-import { z } from '../util/zod.ts';
+import * as z from '../util/zod.ts';
 import { AgentError } from '../errors.ts';
 import { NO_KEY, ipKey } from './key-table.ts';
 

@@ -2,7 +2,7 @@
  * zod schema of an Option43Offer as it is persisted (the remembered lease, the agent state).
  * One definition; the state file stores it with the password already masked.
  */
-import { z } from '../util/zod.ts';
+import * as z from '../util/zod.ts';
 
 export const option43OfferSchema = z.object({
   protocol: z.optional(z.enum(['tftp', 'ftp'])),

@@ -9,7 +9,7 @@
  *   logout, auto-logout         → cpeLegLogout (subscriber, ip, reason)
  *   extend, rejected, modem logon without an IP → nothing
  */
-import { z } from '../util/zod.ts';
+import * as z from '../util/zod.ts';
 import snmp, { type Varbind } from 'net-snmp';
 import type { Logger } from '../log.ts';
 import type { LegEvent } from '../leg/events.ts';

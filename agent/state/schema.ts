@@ -3,7 +3,7 @@
  * across restarts and reboots. Validated with zod on load; anything that does not match is
  * a corrupt file (kept aside, state rebuilt from the slots).
  */
-import { z } from '../util/zod.ts';
+import * as z from '../util/zod.ts';
 import { option43OfferSchema } from '../option43/schema.ts';
 
 const slot = z.enum(['A', 'B']);

@@ -5,7 +5,7 @@
  */
 import { lstat, readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '../util/zod.ts';
+import * as z from '../util/zod.ts';
 import { readStateFile } from '../state/store.ts';
 import { buildStatus, unknownStatus, type RuntimeStatus, type StaleDaemon, type StatusSnapshot } from './model.ts';
 

@@ -4,11 +4,13 @@
  * each: less memory in the idle daemon (issue 14). `zod/mini` loads no locale; English is
  * installed here once, so the users see the same messages as with classic zod
  * ("Too small: expected number to be >=1"), not a bare "Invalid input".
- * Every schema file imports `z` from here, never from 'zod' directly.
+ * Every schema file does `import * as z from '…/util/zod.ts'`, never imports 'zod' itself.
+ * Re-exported with `export *` (not as one namespace object) so the bundler keeps only what is
+ * used: the other 60 locales of `z.locales` stay out of the bundle.
  */
-import * as z from 'zod/mini';
+import { config } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 
-z.config(en());
+config(en());
 
-export { z };
+export * from 'zod/mini';

@@ -20,7 +20,7 @@
  */
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '../../agent/util/zod.ts';
+import * as z from '../../agent/util/zod.ts';
 import { AgentError } from '../../agent/errors.ts';
 import { silentLogger, type Logger } from '../../agent/log.ts';
 import { writeFileAtomic, fsyncDir } from '../../agent/util/atomic-file.ts';

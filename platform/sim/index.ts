@@ -11,7 +11,7 @@
  */
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '../../agent/util/zod.ts';
+import * as z from '../../agent/util/zod.ts';
 import { AgentError } from '../../agent/errors.ts';
 import { silentLogger, type Logger } from '../../agent/log.ts';
 import { writeFileAtomic } from '../../agent/util/atomic-file.ts';
