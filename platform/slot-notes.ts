@@ -7,14 +7,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../agent/util/zod.ts';
 import { writeFileAtomic } from '../agent/util/atomic-file.ts';
 import type { SlotName } from './types.ts';
 
 const noteSchema = z.object({
-  md5: z.string().regex(/^[0-9a-f]{32}$/),
-  version: z.string().nullable(),
-  file: z.string().nullable(),
+  md5: z.string().check(z.regex(/^[0-9a-f]{32}$/)),
+  version: z.nullable(z.string()),
+  file: z.nullable(z.string()),
 });
 export type SlotNote = z.infer<typeof noteSchema>;
 

@@ -9,23 +9,23 @@
  */
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../util/zod.ts';
 import type { Lease } from './lease.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 
-const ip = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
+const ip = z.string().check(z.regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/));
 
 const leaseSchema = z.object({
-  iface: z.string().min(1),
+  iface: z.string().check(z.minLength(1)),
   address: ip,
-  prefixLength: z.number().int().min(1).max(32),
+  prefixLength: z.int().check(z.gte(1), z.lte(32)),
   routers: z.array(ip),
   dns: z.array(ip),
-  domain: z.string().optional(),
+  domain: z.optional(z.string()),
   serverId: ip,
-  leaseSeconds: z.number().int().positive(),
-  renewSeconds: z.number().int().nonnegative(),
-  rebindSeconds: z.number().int().nonnegative(),
+  leaseSeconds: z.int().check(z.positive()),
+  renewSeconds: z.int().check(z.nonnegative()),
+  rebindSeconds: z.int().check(z.nonnegative()),
   acquiredAt: z.number(),
   vendorClass: z.string(),
 });

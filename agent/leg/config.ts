@@ -4,7 +4,7 @@
  * validated once, so the rest of the LEG never sees a bad value.
  */
 import { readFileSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from '../util/zod.ts';
 import { AgentError } from '../errors.ts';
 import { NO_KEY, ipKey } from './key-table.ts';
 
@@ -44,12 +44,18 @@ function validSelector(s: string): boolean {
 }
 
 /** Stored canonical ("82.1", "60"): the rules look options up by this text. */
-const selector = z
-  .string()
-  .refine(validSelector, { message: 'expected a DHCP option CODE (1..254) or 82.SUB' })
-  .transform((s) => parseSelector(s).key);
+const selector = z.pipe(
+  z.string().check(z.refine(validSelector, { message: 'expected a DHCP option CODE (1..254) or 82.SUB' })),
+  z.transform((s: string) => parseSelector(s).key),
+);
 
-const ipv4 = z.string().refine((s) => isIPv4(s.trim()), { message: 'expected an IPv4 address a.b.c.d' }).transform((s) => s.trim());
+const ipv4 = z.pipe(
+  z.string().check(z.refine((s) => isIPv4(s.trim()), { message: 'expected an IPv4 address a.b.c.d' })),
+  z.transform((s: string) => s.trim()),
+);
+
+/** an integer in lo..hi */
+const intIn = (lo: number, hi: number): z.ZodMiniInt => z.int().check(z.gte(lo), z.lte(hi));
 
 /** `a.b.c.d/len` (or a bare address = /32); IPv6 prefixes too (the RDR listener may listen on ::). */
 export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
@@ -74,75 +80,71 @@ function validCidr(s: string): boolean {
   }
 }
 
-export const RdrConfigSchema = z
-  .object({
-    /** peers (CIDR) allowed to connect; default loopback only */
-    allow: z.array(z.string().refine(validCidr, { message: 'expected an address or CIDR prefix (a.b.c.d/len)' })).default(['127.0.0.0/8', '::1/128']),
-    /** open connections in all … */
-    maxConnections: z.number().int().min(1).max(65_535).default(64),
-    /** … and per peer address */
-    maxConnectionsPerPeer: z.number().int().min(1).max(65_535).default(4),
-    /** largest record accepted (payload_size + 5; the 4-digit length allows 10004); a bigger one closes the connection */
-    maxFrameBytes: z.number().int().min(64).max(10_004).default(10_004),
-    /** a connection silent this long is closed (0 = never) */
-    idleTimeoutSeconds: z.number().int().min(0).max(86_400).default(600),
-    /** records per second per connection beyond which it is closed (burst: one second's worth) */
-    maxRecordsPerSecond: z.number().int().min(1).max(10_000_000).default(20_000),
-  })
-  .strict();
+export const RdrConfigSchema = z.strictObject({
+  /** peers (CIDR) allowed to connect; default loopback only */
+  allow: z._default(z.array(z.string().check(z.refine(validCidr, { message: 'expected an address or CIDR prefix (a.b.c.d/len)' }))), ['127.0.0.0/8', '::1/128']),
+  /** open connections in all … */
+  maxConnections: z._default(intIn(1, 65_535), 64),
+  /** … and per peer address */
+  maxConnectionsPerPeer: z._default(intIn(1, 65_535), 4),
+  /** largest record accepted (payload_size + 5; the 4-digit length allows 10004); a bigger one closes the connection */
+  maxFrameBytes: z._default(intIn(64, 10_004), 10_004),
+  /** a connection silent this long is closed (0 = never) */
+  idleTimeoutSeconds: z._default(intIn(0, 86_400), 600),
+  /** records per second per connection beyond which it is closed (burst: one second's worth) */
+  maxRecordsPerSecond: z._default(intIn(1, 10_000_000), 20_000),
+});
 
 export type RdrConfig = z.infer<typeof RdrConfigSchema>;
 export const RDR_DEFAULTS: RdrConfig = RdrConfigSchema.parse({});
 
-export const LegConfigSchema = z
-  .object({
-    /** Cisco `is_cable`: subscriber = modem MAC from option 82 remote-ID. */
-    cable: z.boolean().default(false),
-    /** non-cable: the option holding the subscriber ID ("61", "82.1", "82.6"…); null = none. */
-    subscriberOption: selector.nullable().default(null),
-    /** non-cable: use `IP_a.b.c.d` when the subscriber option is absent. */
-    fallbackToIp: z.boolean().default(false),
-    policy: z
-      .object({
-        /** options carrying package information, tried in order */
-        options: z.array(selector).default([]),
-        /** option value (text, or lowercase hex when not printable) → package name */
-        packages: z.record(z.string(), z.string().min(1)).default({}),
-        /** package when no option matches; null = log on without package */
-        defaultPackage: z.string().min(1).nullable().default(null),
-      })
-      .strict()
-      .default({ options: [], packages: {}, defaultPackage: null }),
-    /** Cisco SM auto-logout: log out IP mappings whose lease expired. */
-    autoLogout: z.boolean().default(true),
-    /** Cisco `log_failures`: log every rejected transaction (they are always counted). */
-    logFailures: z.boolean().default(true),
-    /** a DECLINE logs out the address the ACK just logged on for that client */
-    declineLogsOut: z.boolean().default(true),
-    /** an ACK/RELEASE repeating a transaction already applied (same xid, client, IP) within this window is a duplicate */
-    duplicateWindowSeconds: z.number().int().min(0).max(3600).default(60),
-    /**
-     * DHCP servers (option 54, or the source address when it is absent) whose ACKs the LEG
-     * acts on; RELEASE/DECLINE only when addressed to one of them. Empty = every server.
-     */
-    trustedServers: z.array(ipv4).max(1024).default([]),
-    /** the RDR listener (`leg run --rdr-listen`) */
-    rdr: RdrConfigSchema.default(RDR_DEFAULTS),
-    /** database directory; absent = temporary in-memory database */
-    stateDir: z.string().min(1).optional(),
-    /** JSON-lines events file; absent = stdout */
-    eventsFile: z.string().min(1).optional(),
-    batch: z
-      .object({
-        /** commit after this many transactions … */
-        maxTransactions: z.number().int().min(1).max(1_000_000).default(5000),
-        /** … or after this long (live sources) */
-        maxDelayMs: z.number().int().min(1).max(60_000).default(200),
-      })
-      .strict()
-      .default({ maxTransactions: 5000, maxDelayMs: 200 }),
-  })
-  .strict();
+export const LegConfigSchema = z.strictObject({
+  /** Cisco `is_cable`: subscriber = modem MAC from option 82 remote-ID. */
+  cable: z._default(z.boolean(), false),
+  /** non-cable: the option holding the subscriber ID ("61", "82.1", "82.6"…); null = none. */
+  subscriberOption: z._default(z.nullable(selector), null),
+  /** non-cable: use `IP_a.b.c.d` when the subscriber option is absent. */
+  fallbackToIp: z._default(z.boolean(), false),
+  policy: z._default(
+    z.strictObject({
+      /** options carrying package information, tried in order */
+      options: z._default(z.array(selector), []),
+      /** option value (text, or lowercase hex when not printable) → package name */
+      packages: z._default(z.record(z.string(), z.string().check(z.minLength(1))), {}),
+      /** package when no option matches; null = log on without package */
+      defaultPackage: z._default(z.nullable(z.string().check(z.minLength(1))), null),
+    }),
+    { options: [], packages: {}, defaultPackage: null },
+  ),
+  /** Cisco SM auto-logout: log out IP mappings whose lease expired. */
+  autoLogout: z._default(z.boolean(), true),
+  /** Cisco `log_failures`: log every rejected transaction (they are always counted). */
+  logFailures: z._default(z.boolean(), true),
+  /** a DECLINE logs out the address the ACK just logged on for that client */
+  declineLogsOut: z._default(z.boolean(), true),
+  /** an ACK/RELEASE repeating a transaction already applied (same xid, client, IP) within this window is a duplicate */
+  duplicateWindowSeconds: z._default(intIn(0, 3600), 60),
+  /**
+   * DHCP servers (option 54, or the source address when it is absent) whose ACKs the LEG
+   * acts on; RELEASE/DECLINE only when addressed to one of them. Empty = every server.
+   */
+  trustedServers: z._default(z.array(ipv4).check(z.maxLength(1024)), []),
+  /** the RDR listener (`leg run --rdr-listen`) */
+  rdr: z._default(RdrConfigSchema, RDR_DEFAULTS),
+  /** database directory; absent = temporary in-memory database */
+  stateDir: z.optional(z.string().check(z.minLength(1))),
+  /** JSON-lines events file; absent = stdout */
+  eventsFile: z.optional(z.string().check(z.minLength(1))),
+  batch: z._default(
+    z.strictObject({
+      /** commit after this many transactions … */
+      maxTransactions: z._default(intIn(1, 1_000_000), 5000),
+      /** … or after this long (live sources) */
+      maxDelayMs: z._default(intIn(1, 60_000), 200),
+    }),
+    { maxTransactions: 5000, maxDelayMs: 200 },
+  ),
+});
 
 export type LegConfig = z.infer<typeof LegConfigSchema>;
 export type LegConfigInput = z.input<typeof LegConfigSchema>;

@@ -2,18 +2,18 @@
  * zod schema of an Option43Offer as it is persisted (the remembered lease, the agent state).
  * One definition; the state file stores it with the password already masked.
  */
-import * as z from 'zod';
+import * as z from '../util/zod.ts';
 
 export const option43OfferSchema = z.object({
-  protocol: z.enum(['tftp', 'ftp']).optional(),
-  server: z.string().optional(),
-  user: z.string().optional(),
-  password: z.string().optional(),
-  softwareFile: z.string().optional(),
-  softwareMd5: z.string().optional(),
-  configFile: z.string().optional(),
-  configMd5: z.string().optional(),
-  flags: z.number().int().optional(),
-  urgent: z.boolean().optional(),
-  unknown: z.array(z.object({ code: z.number().int(), hex: z.string() })),
+  protocol: z.optional(z.enum(['tftp', 'ftp'])),
+  server: z.optional(z.string()),
+  user: z.optional(z.string()),
+  password: z.optional(z.string()),
+  softwareFile: z.optional(z.string()),
+  softwareMd5: z.optional(z.string()),
+  configFile: z.optional(z.string()),
+  configMd5: z.optional(z.string()),
+  flags: z.optional(z.int()),
+  urgent: z.optional(z.boolean()),
+  unknown: z.array(z.object({ code: z.int(), hex: z.string() })),
 });

@@ -9,7 +9,7 @@
  *   logout, auto-logout         → cpeLegLogout (subscriber, ip, reason)
  *   extend, rejected, modem logon without an IP → nothing
  */
-import * as z from 'zod';
+import * as z from '../util/zod.ts';
 import snmp, { type Varbind } from 'net-snmp';
 import type { Logger } from '../log.ts';
 import type { LegEvent } from '../leg/events.ts';
@@ -17,11 +17,11 @@ import type { Managers } from './notify.ts';
 
 export const subscriberNotificationsSchema = z.strictObject({
   /** send cpeLegLogon / cpeLegLogout to the managers of snmp.notify */
-  enabled: z.boolean().default(false),
+  enabled: z._default(z.boolean(), false),
   /** sustained rate … */
-  maxPerSecond: z.number().min(0.01).max(10_000).default(10),
+  maxPerSecond: z._default(z.number().check(z.gte(0.01), z.lte(10_000)), 10),
   /** … and the burst above it (default: one second's worth, at least 1) */
-  burst: z.number().int().min(1).max(100_000).optional(),
+  burst: z.optional(z.int().check(z.gte(1), z.lte(100_000))),
 });
 
 export const LEG_NOTIFICATIONS = { cpeLegLogon: 6, cpeLegLogout: 7 } as const;

@@ -8,7 +8,7 @@
  * LEG committed, at most one batch (batch.maxDelayMs) behind its events.
  */
 import { hostname } from 'node:os';
-import * as z from 'zod';
+import type * as z from '../util/zod.ts';
 import snmp, { type Mib, type MibRequest } from 'net-snmp';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from '../log.ts';

@@ -3,58 +3,59 @@
  * across restarts and reboots. Validated with zod on load; anything that does not match is
  * a corrupt file (kept aside, state rebuilt from the slots).
  */
-import * as z from 'zod';
+import * as z from '../util/zod.ts';
 import { option43OfferSchema } from '../option43/schema.ts';
 
 const slot = z.enum(['A', 'B']);
-const md5 = z.string().regex(/^[0-9a-f]{32}$/);
-const ms = z.number().int().nonnegative();
+const md5 = z.string().check(z.regex(/^[0-9a-f]{32}$/));
+const ms = z.int().check(z.nonnegative());
+const sha256 = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 
 export const imageRecordSchema = z.object({
   slot,
   md5,
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
-  size: z.number().int().nonnegative(),
-  version: z.string().nullable(),
-  file: z.string().nullable(),
+  sha256: z.nullable(sha256),
+  size: z.int().check(z.nonnegative()),
+  version: z.nullable(z.string()),
+  file: z.nullable(z.string()),
   source: z.enum(['factory', 'tftp', 'ftp', 'rebuilt']),
   installedAt: ms,
-  offerKey: z.string().nullable(),
+  offerKey: z.nullable(z.string()),
   /**
    * Set when the slot's bytes no longer matched the record at a start: md5/sha256/size then
    * describe what the slot holds now, these the image that had been verified.
    */
-  mismatch: z.object({ expectedMd5: md5, expectedSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(), at: ms }).optional(),
+  mismatch: z.optional(z.object({ expectedMd5: md5, expectedSha256: z.nullable(sha256), at: ms })),
   /** signing time (s) of a verified signed image (agent/image) */
-  signedAt: z.number().int().nonnegative().nullable().optional(),
+  signedAt: z.optional(z.nullable(z.int().check(z.nonnegative()))),
 });
 
-export const stagedImageSchema = imageRecordSchema.extend({
+export const stagedImageSchema = z.extend(imageRecordSchema, {
   urgent: z.boolean(),
-  rebootRequestedAt: ms.nullable(),
+  rebootRequestedAt: z.nullable(ms),
 });
 
 export const attemptStateSchema = z.object({
-  offerKey: z.string().nullable(),
-  failures: z.number().int().nonnegative(),
-  totalFailures: z.number().int().nonnegative(),
-  nextAttemptAt: ms.nullable(),
+  offerKey: z.nullable(z.string()),
+  failures: z.int().check(z.nonnegative()),
+  totalFailures: z.int().check(z.nonnegative()),
+  nextAttemptAt: z.nullable(ms),
   gaveUp: z.boolean(),
   verifyFailed: z.boolean(),
-  lastFailureAt: ms.nullable(),
-  lastFailureCode: z.string().nullable(),
+  lastFailureAt: z.nullable(ms),
+  lastFailureCode: z.nullable(z.string()),
 });
 
 export const configRecordSchema = z.object({
   file: z.string(),
   md5,
-  size: z.number().int().nonnegative(),
+  size: z.int().check(z.nonnegative()),
   path: z.string(),
   fetchedAt: ms,
 });
 
 /** The offer as persisted: password already masked by the writer. */
-export const maskedOfferSchema = option43OfferSchema.extend({ password: z.literal('***').optional() });
+export const maskedOfferSchema = z.extend(option43OfferSchema, { password: z.optional(z.literal('***')) });
 
 export const historyEventSchema = z.enum([
   'factory-install',
@@ -77,10 +78,10 @@ export const historyEventSchema = z.enum([
 export const historyEntrySchema = z.object({
   at: ms,
   event: historyEventSchema,
-  slot: slot.optional(),
-  version: z.string().nullable().optional(),
-  md5: md5.optional(),
-  detail: z.string().optional(),
+  slot: z.optional(slot),
+  version: z.optional(z.nullable(z.string())),
+  md5: z.optional(md5),
+  detail: z.optional(z.string()),
 });
 
 export const agentErrorRecordSchema = z.object({ code: z.string(), message: z.string(), at: ms });
@@ -92,7 +93,7 @@ export const upgradeOutcomeSchema = z.object({
   source: z.enum(['provisioning', 'management']),
   result: z.enum(['complete', 'failed']),
   file: z.string(),
-  server: z.string().nullable(),
+  server: z.nullable(z.string()),
   at: ms,
 });
 
@@ -104,25 +105,25 @@ export const platformRefSchema = z.discriminatedUnion('backend', [
 
 export const persistentStateSchema = z.object({
   schema: z.literal(1),
-  running: imageRecordSchema.nullable(),
-  staged: stagedImageSchema.nullable(),
+  running: z.nullable(imageRecordSchema),
+  staged: z.nullable(stagedImageSchema),
   /** the image in the other slot that ran before `running` (the fallback), when intact */
-  previous: imageRecordSchema.nullable(),
+  previous: z.nullable(imageRecordSchema),
   attempts: attemptStateSchema,
   configAttempts: attemptStateSchema,
-  config: configRecordSchema.nullable(),
-  lastError: agentErrorRecordSchema.nullable(),
-  lastOffer: maskedOfferSchema.nullable(),
-  lastOfferAt: ms.nullable(),
-  lastDecision: decisionRecordSchema.nullable(),
+  config: z.nullable(configRecordSchema),
+  lastError: z.nullable(agentErrorRecordSchema),
+  lastOffer: z.nullable(maskedOfferSchema),
+  lastOfferAt: z.nullable(ms),
+  lastDecision: z.nullable(decisionRecordSchema),
   history: z.array(historyEntrySchema),
-  bootCount: z.number().int().nonnegative(),
+  bootCount: z.int().check(z.nonnegative()),
   /** the platform the daemon last ran with (lets `reboot` work without a daemon) */
-  platform: platformRefSchema.nullable(),
+  platform: z.nullable(platformRefSchema),
   /** the last software upgrade's outcome (absent in files written before it existed) */
-  upgrade: upgradeOutcomeSchema.nullable().default(null),
+  upgrade: z._default(z.nullable(upgradeOutcomeSchema), null),
   /** policy.ignoreProvisioning as set over SNMP (docsDevSwAdminStatus); null: the config's */
-  ignoreProvisioning: z.boolean().nullable().default(null),
+  ignoreProvisioning: z._default(z.nullable(z.boolean()), null),
 });
 
 export type PersistentState = z.infer<typeof persistentStateSchema>;

@@ -5,7 +5,7 @@
  */
 import { lstat, readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../util/zod.ts';
 import { readStateFile } from '../state/store.ts';
 import { buildStatus, unknownStatus, type RuntimeStatus, type StaleDaemon, type StatusSnapshot } from './model.ts';
 
@@ -14,13 +14,13 @@ export const RUNTIME_FILE = 'runtime.json';
 const CONTROL_SOCKET = 'control.sock';
 
 const runtimeSchema = z.object({
-  pid: z.number().int().positive(),
+  pid: z.int().check(z.positive()),
   startedAt: z.number(),
   updatedAt: z.number(),
   phase: z.enum(['starting', 'waiting-for-lease', 'deciding', 'downloading', 'staging', 'idle', 'waiting', 'rebooting', 'stopped']),
-  progress: z.object({ file: z.string(), bytes: z.number(), total: z.number().nullable(), rate: z.number() }).nullable(),
-  lease: z.object({ address: z.string(), serverId: z.string(), acquiredAt: z.number(), leaseSeconds: z.number() }).nullable(),
-  trial: z.boolean().optional(),
+  progress: z.nullable(z.object({ file: z.string(), bytes: z.number(), total: z.nullable(z.number()), rate: z.number() })),
+  lease: z.nullable(z.object({ address: z.string(), serverId: z.string(), acquiredAt: z.number(), leaseSeconds: z.number() })),
+  trial: z.optional(z.boolean()),
 });
 
 export async function writeRuntime(stateDir: string, rt: RuntimeStatus): Promise<void> {

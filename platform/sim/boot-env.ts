@@ -20,7 +20,7 @@
  */
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../agent/util/zod.ts';
 import { AgentError } from '../../agent/errors.ts';
 import { silentLogger, type Logger } from '../../agent/log.ts';
 import { writeFileAtomic, fsyncDir } from '../../agent/util/atomic-file.ts';
@@ -35,11 +35,9 @@ const fileSchema = z.object({
   next: slotName,
   current: slotName,
   trial: z.boolean(),
-  tries: z.number().int().min(0),
-  maxTries: z.number().int().min(1),
-  lastBoot: z
-    .object({ slot: slotName, at: z.string(), fellBackFrom: slotName.optional(), reason: z.string().optional() })
-    .optional(),
+  tries: z.int().check(z.gte(0)),
+  maxTries: z.int().check(z.gte(1)),
+  lastBoot: z.optional(z.object({ slot: slotName, at: z.string(), fellBackFrom: z.optional(slotName), reason: z.optional(z.string()) })),
 });
 export type SimBootEnvState = z.infer<typeof fileSchema>;
 

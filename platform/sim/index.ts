@@ -11,7 +11,7 @@
  */
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../agent/util/zod.ts';
 import { AgentError } from '../../agent/errors.ts';
 import { silentLogger, type Logger } from '../../agent/log.ts';
 import { writeFileAtomic } from '../../agent/util/atomic-file.ts';
@@ -25,7 +25,7 @@ export type { BootOutcome, RecoverSlot };
 
 export const DEFAULT_SLOT_CAPACITY = 256 * 1024 * 1024;
 const PLATFORM_FILE = 'platform.json';
-const platformSchema = z.object({ capacity: z.number().int().positive(), maxTries: z.number().int().min(1) });
+const platformSchema = z.object({ capacity: z.int().check(z.positive()), maxTries: z.int().check(z.gte(1)) });
 
 export interface SimPlatform {
   dir: string;
