@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { V8_FLAGS } from './v8-flags.ts';
+import { DEVICE_GLIBC_TUNABLES, V8_FLAGS } from './v8-flags.ts';
 import { trimBuiltins } from './bundle-trims.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,7 +101,7 @@ rmSync(seaConfig);
 // the other form: node + bundle + launcher (same flags)
 writeFileSync(
   join(out, 'cpe-agent.sh'),
-  `#!/bin/sh\n# cpe-agent: the bundle on the Node runtime beside it (flags: README "Footprint")\nhere=$(dirname "$(readlink -f "$0")")\nexec "$here/node" ${V8_FLAGS.join(' ')} "$here/cpe-agent.cjs" "$@"\n`,
+  `#!/bin/sh\n# cpe-agent: the bundle on the Node runtime beside it (flags, malloc: README "Footprint")\nhere=$(dirname "$(readlink -f "$0")")\nGLIBC_TUNABLES=${DEVICE_GLIBC_TUNABLES}\nexport GLIBC_TUNABLES\nexec "$here/node" ${V8_FLAGS.join(' ')} "$here/cpe-agent.cjs" "$@"\n`,
   { mode: 0o755 },
 );
 

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEVICE_GLIBC_TUNABLES } from '../../../agent/runtime-flags.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../../platform/rootfs/usr/sbin/cpe-agent-supervise', import.meta.url));
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cpf-supervise-'));
-  writeFileSync(join(dir, 'agent'), '#!/bin/sh\necho "stand-in agent: $*"\nexit 3\n');
+  writeFileSync(join(dir, 'agent'), '#!/bin/sh\necho "stand-in agent: $*"\necho "malloc: $GLIBC_TUNABLES"\nexit 3\n');
   chmodSync(join(dir, 'agent'), 0o755);
   mkdirSync(join(dir, 'run'));
 });
@@ -38,6 +39,7 @@ describe('cpe-agent-supervise', () => {
     const r = supervise(join(dir, 'run'));
     expect(r.code).toBe(3);
     expect(r.log).toContain('stand-in agent: run --config /etc/cpe-agent.json');
+    expect(r.log).toContain(`malloc: ${DEVICE_GLIBC_TUNABLES}\n`); // the daemon's malloc setting (runtime-flags.ts)
     expect(r.console).toContain('stand-in agent: run');
     expect(r.exits).toMatch(/^cpe-agent exited with 3 at \d{4}-\d\d-\d\dT/);
     expect(r.console).not.toContain('waiting 5 s'); // first start: no back-off
