@@ -82,6 +82,8 @@ export interface DaemonDeps {
   random?: () => number;
   /** how files and slots are hashed while idle (run: a child process); default in-process */
   digest?: StreamDigester;
+  /** called each time the daemon turns idle (run: a heap compaction, agent/util/heap.ts) */
+  onIdle?: () => void;
 }
 
 export class Daemon {
@@ -572,6 +574,7 @@ export class Daemon {
 
   private async idle(outcome: Outcome): Promise<void> {
     await this.setPhase('idle');
+    this.d.onIdle?.();
     if (this.d.once && !this.halted) {
       this.life.abort(new AgentError('DAEMON_STOPPING', `idle (${outcome})`));
       await this.shutdown();

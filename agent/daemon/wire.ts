@@ -22,7 +22,7 @@ import type { DhcpFactory } from './ports.ts';
 import type { NetConfigurator } from '../../platform/types.ts';
 
 /** `opts.digest`: how slots are hashed (run: a child process; default in-process). */
-export async function createDaemon(config: AgentConfig, log: Logger, opts: { once: boolean; digest?: StreamDigester }): Promise<Daemon> {
+export async function createDaemon(config: AgentConfig, log: Logger, opts: { once: boolean; digest?: StreamDigester; onIdle?: () => void }): Promise<Daemon> {
   const store = new StateStore(config.stateDir, log);
   await store.ensureDir();
   const platform = await openAgentPlatform(config, log, undefined, opts.digest);
@@ -69,6 +69,7 @@ export async function createDaemon(config: AgentConfig, log: Logger, opts: { onc
     store,
     platform,
     ...(opts.digest ? { digest: opts.digest } : {}),
+    ...(opts.onIdle ? { onIdle: opts.onIdle } : {}),
     dhcp,
     fetchers,
     stage,

@@ -98,7 +98,7 @@ function fakeDhcp(o: Option43Offer | undefined): { factory: DhcpFactory; ack: (x
   };
 }
 
-async function runOnce(o: Option43Offer | undefined, cfg: ConfigInput = {}): Promise<{ outcome: Outcome; daemon: Daemon }> {
+async function runOnce(o: Option43Offer | undefined, cfg: ConfigInput = {}, extra: { onIdle?: () => void } = {}): Promise<{ outcome: Outcome; daemon: Daemon }> {
   const config = parseConfig({
     stateDir: join(dir, 'state'),
     platform: { sim: { dir: join(dir, 'sim'), slotCapacity: 1024 * 1024, factoryImage: join(dir, 'FS-0900E_FW_1_02_00_20200101.bin') } },
@@ -111,7 +111,7 @@ async function runOnce(o: Option43Offer | undefined, cfg: ConfigInput = {}): Pro
     log,
     () => void events.push('exit'),
   );
-  const daemon = new Daemon({ config, log, store: new StateStore(join(dir, 'state'), log), platform, dhcp: fakeDhcp(o).factory, fetchers, stage, once: true });
+  const daemon = new Daemon({ config, log, store: new StateStore(join(dir, 'state'), log), platform, dhcp: fakeDhcp(o).factory, fetchers, stage, once: true, ...extra });
   return { outcome: await daemon.run(), daemon };
 }
 
@@ -122,6 +122,13 @@ describe('daemon (sim platform, fake DHCP/transfer)', () => {
     expect(fetchCount).toBe(0);
     expect(daemon.snapshot.running).toMatchObject({ slot: 'A', md5: md5(FACTORY), version: '1.2.0', source: 'factory' });
     expect(daemon.snapshot.history.map((h) => h.event)).toEqual(['factory-install']);
+  });
+
+  it('each turn to idle is reported (onIdle: the heap compaction of `run`), after the outcome is recorded', async () => {
+    const seen: string[] = [];
+    const { outcome } = await runOnce(offer({ softwareMd5: md5(FACTORY), softwareFile: 'FS-0900E_FW_1_02_00_20200101.bin' }), {}, { onIdle: () => void seen.push('idle') });
+    expect(outcome).toBe('up-to-date');
+    expect(seen).toEqual(['idle']);
   });
 
   it('different MD5 (non-urgent) → download + stage, awaiting reboot; a restart boots it and reports the new version', async () => {

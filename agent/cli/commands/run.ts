@@ -27,6 +27,7 @@ import { AgentError } from '../../errors.ts';
 import { isSea } from 'node:sea';
 import { selfCommand } from '../../runtime-flags.ts';
 import { ChildDigester } from '../../transfer/digest-child.ts';
+import { compactHeapSoon } from '../../util/heap.ts';
 
 interface RunOptions {
   config?: string;
@@ -114,7 +115,7 @@ async function runDaemon(o: RunOptions, digester: ChildDigester): Promise<void> 
     `cpe-agent starting on ${config.iface} as ${config.vendorClass}`,
   );
   digester.log = log;
-  const daemon = await createDaemon(config, log, { once: o.once === true, digest: digester.digest });
+  const daemon = await createDaemon(config, log, { once: o.once === true, digest: digester.digest, onIdle: compactHeapSoon });
   // agent/snmp (and net-snmp) is loaded only when the config has an `snmp` section
   const snmp = config.snmp ? await (await import('../../snmp/index.ts')).startSnmp(config, daemon, log) : undefined;
   let signalled = false;
