@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { md5Hex, pseudoRandomImage, startUpgradeLab } from '../lab/upgrade-lab.ts';
+import { DEVICE_GLIBC_TUNABLES } from '../v8-flags.ts';
 import { waitFor } from '../lab/netns.ts';
 import { readCapture } from '../../agent/pcap/reader.ts';
 import { dhcpPackets } from '../../agent/pcap/dhcp.ts';
@@ -44,7 +45,9 @@ const FLAGS = (await readFile(join(SEA, 'cpe-agent.sh'), 'utf8')).match(/"\$here
 const FORMS: { name: string; argv: string[] }[] = [
   { name: `node + bundle (${FLAGS})`, argv: [join(SEA, 'cpe-agent.sh')] },
   { name: 'node + bundle, no V8 flags', argv: [join(SEA, 'node'), join(SEA, 'cpe-agent.cjs')] },
-  { name: 'single executable (SEA)', argv: [join(SEA, 'cpe-agent')] },
+  // as the rootfs supervisor starts it: with the daemon's glibc malloc setting (runtime-flags.ts)
+  { name: 'single executable (SEA), as the rootfs runs it', argv: ['env', `GLIBC_TUNABLES=${DEVICE_GLIBC_TUNABLES}`, join(SEA, 'cpe-agent')] },
+  { name: 'single executable, no malloc setting', argv: [join(SEA, 'cpe-agent')] },
   // FOOTPRINT_FLAGS='--lite-mode;--lite-mode --max-lazy': more node + bundle forms to compare
   ...(process.env.FOOTPRINT_FLAGS ?? '')
     .split(';')
@@ -254,7 +257,7 @@ try {
   // SNMP on vs off (the shipped form, the SEA): idle, then after SNMP_WALKS bulk walks (half our
   // subtree, half the system group) by snmpbulkwalk in the namespace; the off daemon idles meanwhile
   const snmpRows: { idleOn: number; idleOff: number; walkedOn: number; walkedOff: number; restOn: number; restOff: number }[] = [];
-  const shipped = FORMS.find((f) => f.name.startsWith('single executable'));
+  const shipped = FORMS.find((f) => f.name.startsWith('single executable (SEA)'));
   for (let i = 0; i < SNMP_ROUNDS && shipped && !IDLE_ONLY; i++) {
     const port = 16100 + i;
     const on = await daemon(shipped, `snmp-on-${i}`, 'up-to-date', port);
