@@ -140,20 +140,24 @@ export class ChildDigester {
       child = this.spawnChild();
     }
     const { proc, ended } = child;
-    let gone = false;
-    void ended.then(() => (gone = true));
+    const source = open()[Symbol.asyncIterator]();
     let written = 0;
-    try {
-      for await (const chunk of open()) {
-        if (gone) break;
-        written += chunk.length;
-        if (!proc.stdin.write(chunk)) {
-          await Promise.race([new Promise((r) => proc.stdin.once('drain', r)), ended]);
-        }
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await source.next();
+      } catch (e) {
+        proc.kill('SIGKILL');
+        throw new SourceError(e);
       }
-    } catch (e) {
-      proc.kill('SIGKILL');
-      throw new SourceError(e);
+      if (next.done) break;
+      written += next.value.length;
+      // the slot readers reuse one buffer: a chunk is handed to the kernel before the next is read
+      const sent = await new Promise<boolean>((resolve) => proc.stdin.write(next.value, (e) => resolve(!e)));
+      if (!sent) {
+        await Promise.resolve(source.return?.()).catch(() => undefined); // the child is gone: its end says why
+        break;
+      }
     }
     proc.stdin.end();
     const r = await ended;

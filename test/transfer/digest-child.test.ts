@@ -64,6 +64,23 @@ describe('ChildDigester', () => {
     expect(lines).toEqual([]);
   });
 
+  it('a source that reuses one buffer (the slot readers do): each chunk reaches the child before the next is read', async () => {
+    const big = randomBytes(24 * 1024 * 1024);
+    const reused = Buffer.alloc(16 * 1024);
+    const source = async function* (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < big.length; i += reused.length) {
+        const n = big.copy(reused, 0, i, i + reused.length);
+        yield reused.subarray(0, n);
+      }
+    };
+    const d = new ChildDigester([process.execPath, prog, 'ok']);
+    try {
+      expect(await d.digest(source)).toEqual({ bytes: big.length, md5: createHash('md5').update(big).digest('hex'), sha256: createHash('sha256').update(big).digest('hex') });
+    } finally {
+      d.close();
+    }
+  });
+
   it('prepare(): the spare child started ahead serves the next digest', async () => {
     const { lines, log } = logged();
     const d = new ChildDigester([process.execPath, prog, 'ok'], { log });
