@@ -54,6 +54,8 @@ export interface AgentxOptions {
   log: Logger;
   /** runs on each TestSet PDU's varbinds before the library tests them */
   beforeSet?: (varbinds: Varbind[]) => void;
+  /** called on every read from the master (run: heap compaction once requests stop) */
+  onActivity?: () => void;
   /** runs for every new Subagent (one per session), before it connects */
   onSubagent?: (sub: Subagent) => void;
   description?: string;
@@ -69,7 +71,7 @@ export function parseMaster(master: string): { host: string; port: number | stri
 }
 
 export class AgentxLink {
-  private readonly o: Required<Omit<AgentxOptions, 'beforeSet' | 'description' | 'onSubagent'>> & Pick<AgentxOptions, 'beforeSet' | 'description' | 'onSubagent'>;
+  private readonly o: Required<Omit<AgentxOptions, 'beforeSet' | 'description' | 'onSubagent' | 'onActivity'>> & Pick<AgentxOptions, 'beforeSet' | 'description' | 'onSubagent' | 'onActivity'>;
   private sub: Subagent | undefined;
   private closed = false;
   private backoff = 100;
@@ -126,6 +128,7 @@ export class AgentxLink {
     sock.removeAllListeners('close');
     const framer = new PduFramer();
     sock.on('data', (chunk: Buffer) => {
+      this.o.onActivity?.();
       let pdus: Buffer[];
       try {
         pdus = framer.push(chunk);

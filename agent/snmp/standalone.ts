@@ -28,7 +28,15 @@ function engineId(cfg: SnmpConfig, sysName: string): string {
 }
 
 /** `beforeSet` sees each SET PDU's varbinds (after prepareSet) before the library tests them. */
-export async function startStandalone(cfg: SnmpConfig, mib: Mib, sysName: string, log: Logger, beforeSet?: (vbs: RequestMessage['pdu']['varbinds']) => void): Promise<Standalone> {
+/** `onActivity`: called on every admitted request (run: heap compaction once requests stop) */
+export async function startStandalone(
+  cfg: SnmpConfig,
+  mib: Mib,
+  sysName: string,
+  log: Logger,
+  beforeSet?: (vbs: RequestMessage['pdu']['varbinds']) => void,
+  onActivity?: () => void,
+): Promise<Standalone> {
   const guard = new AccessGuard({
     v1: cfg.v1,
     communities: new Set([cfg.community.read, cfg.community.write].filter((c): c is string => c !== undefined)),
@@ -44,7 +52,9 @@ export async function startStandalone(cfg: SnmpConfig, mib: Mib, sysName: string
       s.on = ((ev: string, fn: (...a: unknown[]) => void) => {
         if (ev !== 'message') return on(ev, fn);
         return on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
-          if (guard.admit(msg, rinfo.address)) fn(msg, rinfo);
+          if (!guard.admit(msg, rinfo.address)) return;
+          onActivity?.();
+          fn(msg, rinfo);
         });
       }) as Socket['on'];
       socket = s;

@@ -36,11 +36,14 @@ async function start(extra: Partial<NonNullable<ConfigInput['snmp']>> = {}): Pro
     },
   });
   daemon = new FakeDaemon();
-  const s = await startSnmp(cfg, daemon, silentLogger());
+  activity = 0;
+  const s = await startSnmp(cfg, daemon, silentLogger(), () => void activity++);
   if (!s) throw new Error('no snmp');
   svc = s;
 }
 
+/** requests reported to run's heap compaction (onActivity) */
+let activity = 0;
 beforeEach(() => start());
 afterEach(async () => {
   for (const s of sessions.splice(0)) s.close();
@@ -105,6 +108,17 @@ describe('standalone SNMP agent', () => {
     expect(g.ok && g.varbinds[0]?.type).toBe(snmp.ObjectType.NoSuchObject);
     await settle();
     expect(daemon.reboots).toEqual([]);
+  });
+
+  it('each admitted request is reported (onActivity: the heap compaction of `run`), a refused one is not', async () => {
+    const bad = open(v2(port, 'guess'));
+    expect((await set(bad, [{ oid: RESET, type: snmp.ObjectType.Integer, value: 1 }])).ok).toBe(false);
+    await settle();
+    expect(activity).toBe(0);
+    const s = open(v2(port, 'pub-test'));
+    await value(s, '1.3.6.1.2.1.1.5.0');
+    await value(s, '1.3.6.1.2.1.1.5.0');
+    expect(activity).toBe(2);
   });
 
   it('wrong community and v1 (off by default): no answer, nothing changes, counted', async () => {

@@ -117,7 +117,7 @@ async function runDaemon(o: RunOptions, digester: ChildDigester): Promise<void> 
   digester.log = log;
   const daemon = await createDaemon(config, log, { once: o.once === true, digest: digester.digest, onIdle: compactHeapSoon });
   // agent/snmp (and net-snmp) is loaded only when the config has an `snmp` section
-  const snmp = config.snmp ? await (await import('../../snmp/index.ts')).startSnmp(config, daemon, log) : undefined;
+  const snmp = config.snmp ? await (await import('../../snmp/index.ts')).startSnmp(config, daemon, log, compactHeapSoon) : undefined;
   let signalled = false;
   const onSignal = (sig: 'SIGTERM' | 'SIGINT'): void => {
     if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143);
