@@ -4,7 +4,6 @@
  * dist/cpe-agent, a POSIX-sh launcher runnable from any directory with no npm at run time.
  */
 import { build } from 'esbuild';
-import { trimBuiltins } from './bundle-trims.ts';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync, existsSync, rmSync, linkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +22,6 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [trimBuiltins],
 });
 
 const arch = process.arch === 'arm64' ? 'arm64' : 'x64';

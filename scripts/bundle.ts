@@ -21,7 +21,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { DEVICE_GLIBC_TUNABLES, V8_FLAGS } from './v8-flags.ts';
-import { trimBuiltins } from './bundle-trims.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -54,7 +53,6 @@ await build({
   legalComments: 'none',
   sourcemap: 'external',
   logLevel: 'warning',
-  plugins: [trimBuiltins],
 });
 renameSync(`${bundle}.map`, join(root, 'dist', 'sea', `cpe-agent-${arch}.cjs.map`));
 
