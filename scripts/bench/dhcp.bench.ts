@@ -46,7 +46,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
 }
 
-/** first DISCOVER sent → "lease bound", from the agent's JSON log (pino `time`, ms). */
+/** first DISCOVER sent → "lease bound", from the agent's JSON log (`time`, ms). */
 function protocolMs(stderr: string): number | undefined {
   let sent: number | undefined;
   let bound: number | undefined;

@@ -60,15 +60,13 @@ const IDLE_ONLY = Boolean(process.env.FOOTPRINT_IDLE_ONLY);
 /**
  * The floor references: the Node built-ins the idle daemon loads for its own work (agent/daemon:
  * the DHCP socket, state files, `ip` children, the control socket, MD5/SHA-256 of the slots at
- * start), each used once, then idle. The third row adds what pino would load without
- * scripts/bundle-trims.ts (os, diagnostics_channel, assert via sonic-boom, worker_threads/module/url
- * via its transport code): what that trim is worth.
+ * start), each used once, then idle; without node:crypto is what the daemon loads now (it
+ * hashes in a `cpe-agent digest` child), with it what it would cost to hash in-process.
  */
 const DAEMON_BUILTINS = ['events', 'path', 'util', 'fs', 'fs/promises', 'dgram', 'child_process', 'net'];
 const FLOORS: { name: string; modules: string[] }[] = [
   { name: 'built-ins the daemon needs, without node:crypto', modules: DAEMON_BUILTINS },
   { name: 'built-ins the daemon needs (+ node:crypto)', modules: [...DAEMON_BUILTINS, 'crypto'] },
-  { name: 'the same + the built-ins of untrimmed pino', modules: [...DAEMON_BUILTINS, 'crypto', 'os', 'diagnostics_channel', 'assert', 'worker_threads', 'module', 'url', 'buffer'] },
 ];
 function floorScript(modules: string[], sock: string): string {
   return [
@@ -188,8 +186,7 @@ try {
   children.delete(bare);
 
   // the floor: a bare node under the device flags that loads and uses only the Node built-ins the
-  // idle daemon needs (what no agent code can go below), with and without node:crypto, and with
-  // the built-ins pino would add untrimmed
+  // idle daemon needs (what no agent code can go below), without and with node:crypto
   const floors: { name: string; mem: Mem }[] = [];
   for (const f of FLOORS) {
     await uncache(BINARIES);
@@ -310,7 +307,7 @@ try {
           `peak ${f1(r.peak.hwm - r.idle.rss)} over idle (≤ 16: ${r.peak.hwm - r.idle.rss <= 16 ? 'met' : 'NOT met'}); ` +
           `start-up ${(d / e0).toFixed(2)}× node -e 0 (≤ 2.5: ${d / e0 <= 2.5 ? 'met' : 'NOT met'}); ` +
           `DISCOVER→BOUND ${(median(r.bound) / u).toFixed(2)}× udhcpc (≤ 2.5: ${median(r.bound) / u <= 2.5 ? 'met' : 'NOT met'})` +
-          (floors[1] ? `; idle ${f1(r.idle.rss - floors[1].mem.rss)} MiB over the floor with node:crypto` : ''),
+          (floors[0] ? `; idle ${f1(r.idle.rss - floors[0].mem.rss)} MiB over the floor (its built-ins, no node:crypto)` : ''),
       );
     }
     if (snmpRows.length > 0) {
