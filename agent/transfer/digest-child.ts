@@ -9,8 +9,9 @@
  * - `prepare()` starts a child ahead of the first digest, so its start-up overlaps the daemon's
  *   own (boot: config, state, boot environment) instead of delaying the first DISCOVER; an
  *   unused spare is ended after SPARE_MS.
- * - A child that cannot start, dies, or answers nonsense is not fatal: the digest is made again
- *   in-process from a fresh stream (correct, only heavier), with a warning. An error of the
+ * - A child that cannot start, dies, answers nonsense or stalls (STALL_MS without progress) is
+ *   not fatal, and never keeps the boot waiting: the digest is made again in-process from a
+ *   fresh stream (correct, only heavier), with a warning. An error of the
  *   source itself (the slot cannot be read) is the caller's, as in-process.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -25,6 +26,8 @@ export const inProcessDigester: StreamDigester = (open) => digestStream(open());
 
 /** an unused spare child is ended after this */
 export const SPARE_MS = 10_000;
+/** a child that takes no bytes and gives no answer for this long is killed (then: in-process) */
+export const STALL_MS = 30_000;
 const STDERR_MAX = 2048;
 
 type Proc = ChildProcessByStdio<Writable, Readable, Readable>;
@@ -66,16 +69,18 @@ export class ChildDigester {
   /** where a failed child is reported (set once the caller has its logger) */
   log: Logger | undefined;
   private readonly spareMs: number;
+  private readonly stallMs: number;
   private spare: { child: Child; timer: NodeJS.Timeout } | undefined;
   private readonly children = new Set<Proc>();
   private closed = false;
 
   /** `command`: this program's own command line (runtime-flags.ts selfCommand()); `digest` is appended */
-  constructor(command: readonly string[], opts: { log?: Logger; spareMs?: number } = {}) {
+  constructor(command: readonly string[], opts: { log?: Logger; spareMs?: number; stallMs?: number } = {}) {
     if (command.length === 0) throw new TypeError('ChildDigester: empty command');
     this.command = command;
     this.log = opts.log;
     this.spareMs = opts.spareMs ?? SPARE_MS;
+    this.stallMs = opts.stallMs ?? STALL_MS;
   }
 
   /** Starts a child now for the next digest (no-op if one waits already). */
@@ -139,6 +144,26 @@ export class ChildDigester {
     } else {
       child = this.spawnChild();
     }
+    const { proc } = child;
+    // the watchdog: each chunk taken re-arms it; a stalled child is killed, its end then says so
+    let stalled = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        proc.kill('SIGKILL');
+      }, this.stallMs);
+    };
+    arm();
+    try {
+      return await this.feed(child, open, arm, () => stalled);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  private async feed(child: Child, open: () => AsyncIterable<Uint8Array>, progress: () => void, stalled: () => boolean): Promise<Digests> {
     const { proc, ended } = child;
     const source = open()[Symbol.asyncIterator]();
     let written = 0;
@@ -154,6 +179,7 @@ export class ChildDigester {
       written += next.value.length;
       // the slot readers reuse one buffer: a chunk is handed to the kernel before the next is read
       const sent = await new Promise<boolean>((resolve) => proc.stdin.write(next.value, (e) => resolve(!e)));
+      progress();
       if (!sent) {
         await Promise.resolve(source.return?.()).catch(() => undefined); // the child is gone: its end says why
         break;
@@ -161,6 +187,7 @@ export class ChildDigester {
     }
     proc.stdin.end();
     const r = await ended;
+    if (stalled()) throw new Error(`no progress for ${this.stallMs} ms: killed`);
     if (r.spawnError) throw new Error(`cannot start ${this.command[0] ?? ''}: ${r.spawnError.message}`);
     const last = child.err.trim().split('\n').pop() ?? '';
     if (r.code !== 0) throw new Error(`exit ${r.code ?? r.signal ?? '?'}${last ? `: ${last}` : ''}`);

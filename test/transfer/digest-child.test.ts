@@ -22,6 +22,7 @@ writeFileSync(
   prog,
   `const [mode, cmd] = process.argv.slice(2);
 if (cmd !== 'digest') process.exit(9);
+if (mode === 'hang') { setInterval(() => {}, 1000); return; } // neither reads nor answers
 const c = require('crypto'); const md5 = c.createHash('md5'); const sha = c.createHash('sha256'); let bytes = 0;
 process.stdin.on('data', (d) => { bytes += d.length; md5.update(d); sha.update(d); if (mode === 'die' && bytes > 100000) process.exit(1); });
 process.stdin.on('end', () => {
@@ -136,6 +137,18 @@ describe('ChildDigester', () => {
       expect(String(lines[0]?.err)).toMatch(why);
     });
   }
+
+  it('a child that stalls (reads nothing, never answers) is killed after stallMs → in-process digest, with a warning', async () => {
+    const { lines, log } = logged();
+    const d = new ChildDigester([process.execPath, prog, 'hang'], { log, stallMs: 300 });
+    try {
+      expect(await d.digest(chunks(data))).toEqual(want);
+    } finally {
+      d.close();
+    }
+    expect(lines.map((l) => l.event)).toEqual(['digest.child-failed']);
+    expect(String(lines[0]?.err)).toMatch(/no progress for 300 ms: killed/);
+  });
 
   it('a program that cannot be started → in-process digest, with a warning', async () => {
     const { lines, log } = logged();
