@@ -6,8 +6,8 @@
  * SNMP key.
  */
 import { AgentError } from './errors.ts';
-import { field, quote, serializeError, stringify } from './log/json.ts';
-import { isSecretKey, MASK, MASKED, redactNested } from './log/redact.ts';
+import { field, stringify } from './log/json.ts';
+import { MASK } from './log/redact.ts';
 import { textLine } from './log/text.ts';
 
 export { MASK };
@@ -39,17 +39,10 @@ function levelValue(name: string): number {
   return LEVELS[name as keyof typeof LEVELS];
 }
 
-/** `,"k":v` for each child binding (pino skips undefined values and a key `level`). */
+/** `,"k":v` for each child binding: as a logged field (field()), and pino skips a key `level`. */
 function bindingsJson(b: Record<string, unknown>): string {
   let s = '';
-  for (const k in b) {
-    if (!Object.hasOwn(b, k) || k === 'level') continue;
-    let v = b[k];
-    if (v === undefined) continue;
-    if (k === 'err') v = serializeError(v);
-    const j = isSecretKey(k) ? MASKED : redactNested(v, stringify);
-    s += `,${quote(k)}:${j}`;
-  }
+  for (const k in b) if (Object.hasOwn(b, k) && k !== 'level') s += field(k, b[k]);
   return s;
 }
 
@@ -73,14 +66,8 @@ function record(level: number, bindings: string, objOrMsg: unknown, msg: string 
     const o = obj as Record<string, unknown>;
     for (const k in o) if (Object.hasOwn(o, k)) line += field(k, o[k]);
   }
-  if (msg !== undefined) line += `,"msg":${msgJson(msg)}`;
+  if (msg !== undefined) line += `,"msg":${stringify(msg)}`; // JSON: NaN and Infinity are null
   return line + '}\n';
-}
-
-function msgJson(msg: unknown): string {
-  if (typeof msg === 'string') return stringify(msg);
-  if (typeof msg === 'number' && !Number.isFinite(msg)) return 'null';
-  return stringify(msg);
 }
 
 function make(threshold: number, write: (line: string) => void, bindings: string): Logger {

@@ -66,6 +66,7 @@ const CASES: Array<[string, (l: Logger) => void, string]> = [
   ["child of child", (l) => l.child({ a: 1 }).child({ b: { c: 2 }, a: 3 }).warn({ a: 4 }, 'x'), String.raw`{"level":40,"time":1700000000123,"a":1,"b":{"c":2},"a":3,"a":4,"msg":"x"}`],
   ["child redact", (l) => l.child({ password: 'p', o: { secret: 's', x: 1 }, d: undefined, s: 'q"\n' }).info('x'), String.raw`{"level":30,"time":1700000000123,"password":"***","o":{"secret":"***","x":1},"s":"q\"\n","msg":"x"}`],
   ["child level key", (l) => l.child({ level: 99, x: 1 }).info('x'), String.raw`{"level":30,"time":1700000000123,"x":1,"msg":"x"}`],
+  ["child function and NaN bindings", (l) => l.child({ f: () => 1, n: NaN, k: 'v' }).info('x'), String.raw`{"level":30,"time":1700000000123,"n":null,"k":"v","msg":"x"}`],
   ["child key quote", (l) => l.child({ 'a"b': 1 }).info('x'), String.raw`{"level":30,"time":1700000000123,"a\"b":1,"msg":"x"}`],
   ["level var", (l) => { for (const lv of ['info', 'warn'] as const) l[lv]({ k: lv }, lv); }, String.raw`{"level":30,"time":1700000000123,"k":"info","msg":"info"}` + '\n' + String.raw`{"level":40,"time":1700000000123,"k":"warn","msg":"warn"}`],
   ["number msg", (l) => l.info(42), String.raw`{"level":30,"time":1700000000123,"msg":42}`],
