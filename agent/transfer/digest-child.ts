@@ -17,7 +17,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log.ts';
-import { digestStream, isMd5Hex, type Digests } from './hashing-sink.ts';
+import { digestStream, isMd5Hex, isSha256Hex, type Digests } from './hashing-sink.ts';
 
 /** Digests of the bytes `open()` yields; `open` may be called again (a fallback re-reads). */
 export type StreamDigester = (open: () => AsyncIterable<Uint8Array>) => Promise<Digests>;
@@ -55,7 +55,7 @@ class SourceError {
 function parseAnswer(out: string): Digests | undefined {
   try {
     const v = JSON.parse(out) as Partial<Digests>;
-    if (typeof v.bytes === 'number' && typeof v.md5 === 'string' && isMd5Hex(v.md5) && typeof v.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.sha256)) {
+    if (typeof v.bytes === 'number' && typeof v.md5 === 'string' && isMd5Hex(v.md5) && typeof v.sha256 === 'string' && isSha256Hex(v.sha256)) {
       return { bytes: v.bytes, md5: v.md5, sha256: v.sha256 };
     }
   } catch {

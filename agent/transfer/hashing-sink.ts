@@ -162,3 +162,8 @@ export async function digestStream(stream: AsyncIterable<Uint8Array>): Promise<D
 export function isMd5Hex(s: string): boolean {
   return /^[0-9a-f]{32}$/.test(s);
 }
+
+/** 64 lowercase hex digits? */
+export function isSha256Hex(s: string): boolean {
+  return /^[0-9a-f]{64}$/.test(s);
+}
