@@ -8,20 +8,18 @@
  * Node loaded (process.moduleLoadList) at exit.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadedModules, writeModuleProbe } from '../helpers/module-probe.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bundle = join(root, 'dist/cpe-agent.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'lazy-load-'));
 const probe = join(dir, 'probe.cjs');
-writeFileSync(
-  probe,
-  `process.on('exit', () => require('fs').writeSync(2, '\\nLOADED ' + process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join(',') + '\\n'));\n`,
-);
+writeModuleProbe(probe);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(() => {
   if (existsSync(bundle)) return;
@@ -32,8 +30,7 @@ beforeAll(() => {
 function loaded(...args: string[]): string[] {
   const r = spawnSync(process.execPath, ['-r', probe, bundle, ...args], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
-  return (line ?? '').slice(7).split(',');
+  return loadedModules(r.stderr) ?? [];
 }
 
 describe('lazy command loading', () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AGENT as BUILT_AGENT, describeLab } from '../helpers/prereq.ts';
+import { loadedModules, writeModuleProbe } from '../helpers/module-probe.ts';
 import { labTag, waitFor } from '../../scripts/lab/netns.ts';
 import { md5Hex, pseudoRandomImage, startUpgradeLab, type UpgradeLab } from '../../scripts/lab/upgrade-lab.ts';
 import type { Option43Offer } from '../../agent/option43/types.ts';
@@ -180,16 +181,16 @@ describeLab('upgrade decision table (dhcpd + tftpd-hpa + vsftpd, dist/cpe-agent 
     writeFileSync(join(c.dir, F.factory), NEW_FS);
     // a preload (NODE_OPTIONS reaches node + bundle, i.e. dist/cpe-agent) prints the daemon's built-in modules at exit
     const probe = join(c.dir, 'probe.cjs');
-    writeFileSync(probe, `process.on('exit', () => require('fs').writeSync(2, '\\nLOADED ' + process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join(',') + '\\n'));\n`);
+    writeModuleProbe(probe);
     const a = startAgent(c.ns, runArgs(c, ['--once']), 'lean', { NODE_OPTIONS: `--require=${probe}` });
     const r = await a.done;
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('up-to-date');
     expect(events(r, 'boot').length).toBe(1);
     expect(events(r, 'digest.child-failed')).toEqual([]);
-    const line = readFileSync(a.logFile, 'utf8').split('\n').find((l) => l.startsWith('LOADED '));
-    expect(line, 'no LOADED line: the agent under test does not honour NODE_OPTIONS (a SEA: run this case on dist/cpe-agent)').toBeDefined();
-    const loaded = (line ?? '').slice(7).split(',');
+    const found = loadedModules(readFileSync(a.logFile, 'utf8'));
+    expect(found, 'no LOADED line: the agent under test does not honour NODE_OPTIONS (a SEA: run this case on dist/cpe-agent)').toBeDefined();
+    const loaded = found ?? [];
     expect(loaded).toContain('dgram'); // the probe saw the daemon
     expect(loaded).not.toContain('crypto');
     expect(loaded).not.toContain('perf_hooks');
